@@ -1,0 +1,152 @@
+//! The reactor: turns readiness events from the driver into task wake-ups.
+//!
+//! Each socket registers once and gets a slot in a slab; the slot's key is the driver [`Token`]. The slot
+//! remembers which directions are ready and holds **two** wakers, one for the task waiting to read and one
+//! for the task waiting to write, so a task blocked on a write is not woken by incoming bytes and vice versa.
+//!
+//! The readiness protocol (edge-triggered, see [`crate::driver`]):
+//! 1. An I/O operation first checks the slot: if the direction is not marked ready, it parks its waker
+//!    here and returns `Pending`.
+//! 2. When epoll reports an edge, [`Reactor::dispatch`] marks the direction ready and wakes the waker.
+//! 3. The woken task retries the syscall. Only when the kernel answers `WouldBlock` does it clear the mark
+//!    ([`Reactor::clear_ready`]) and go back to step 1. Clearing on anything else would lose an edge and
+//!    hang the task forever: this is the classic edge-triggered pitfall.
+//!
+//! Everything here runs on the loop thread; the `RefCell`s are never borrowed across a poll of user code.
+
+use crate::driver::{Driver, Event, Ready, Token};
+use std::cell::RefCell;
+use std::io;
+use std::os::fd::RawFd;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use slab::Slab;
+
+/// Which way an operation moves bytes; each direction has its own readiness and waker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Reading (or accepting, or receiving datagrams).
+    Read,
+    /// Writing (or connecting, or sending datagrams).
+    Write,
+}
+
+impl Direction {
+    fn mask(self) -> Ready {
+        match self {
+            Direction::Read => Ready::read_side(),
+            Direction::Write => Ready::write_side(),
+        }
+    }
+}
+
+/// The per-source state the reactor keeps.
+struct Slot {
+    ready: Ready,
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+pub(crate) struct Reactor {
+    driver: RefCell<Driver>,
+    slots: RefCell<Slab<Slot>>,
+}
+
+impl Reactor {
+    pub(crate) fn new(driver: Driver) -> Reactor {
+        Reactor {
+            driver: RefCell::new(driver),
+            slots: RefCell::new(Slab::new()),
+        }
+    }
+
+    /// Register `fd` and return its key. `initial` is the readiness assumed before the first event: a
+    /// freshly accepted or connected socket is assumed ready both ways (the first syscall finds out, which
+    /// saves a loop turn); a socket still connecting starts with nothing.
+    pub(crate) fn register(&self, fd: RawFd, initial: Ready) -> io::Result<usize> {
+        let key = self.slots.borrow_mut().insert(Slot {
+            ready: initial,
+            reader: None,
+            writer: None,
+        });
+        if let Err(e) = self.driver.borrow().register(fd, Token(key)) {
+            self.slots.borrow_mut().remove(key);
+            return Err(e);
+        }
+        Ok(key)
+    }
+
+    /// Forget `key` and stop watching `fd`. Must be called before the fd is closed.
+    pub(crate) fn deregister(&self, key: usize, fd: RawFd) {
+        // Failure means the fd is already gone from epoll, which is what we want anyway.
+        let _ = self.driver.borrow().deregister(fd);
+        // Take the slot out first and drop its wakers after the borrow ends.
+        let slot = self.slots.borrow_mut().try_remove(key);
+        drop(slot);
+    }
+
+    /// Is `dir` ready? If not, park the task's waker for it.
+    pub(crate) fn poll_ready(&self, key: usize, dir: Direction, cx: &mut Context<'_>) -> Poll<Ready> {
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[key];
+        let ready = slot.ready.intersection(dir.mask());
+        if ready != Ready::EMPTY {
+            return Poll::Ready(ready);
+        }
+        let waiter = match dir {
+            Direction::Read => &mut slot.reader,
+            Direction::Write => &mut slot.writer,
+        };
+        match waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *waiter = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Non-blocking check of `dir` without parking any waker.
+    pub(crate) fn is_ready(&self, key: usize, dir: Direction) -> bool {
+        self.slots.borrow()[key].ready.intersects(dir.mask())
+    }
+
+    /// The kernel said `WouldBlock` in direction `dir`: forget that it was ready.
+    pub(crate) fn clear_ready(&self, key: usize, dir: Direction) {
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[key];
+        slot.ready = slot.ready.without(dir.mask());
+    }
+
+    /// Block in the driver for at most `timeout`, then mark and wake. Returns whether another thread
+    /// unparked the loop.
+    pub(crate) fn poll(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        let mut driver = self.driver.borrow_mut();
+        let mut slots = self.slots.borrow_mut();
+        driver.poll(timeout, |event| dispatch(&mut slots, event))
+    }
+
+    /// How many sources are registered (used by tests and debugging output).
+    pub(crate) fn registered(&self) -> usize {
+        self.slots.borrow().len()
+    }
+}
+
+/// Mark the event's directions ready and wake whoever waits on them.
+fn dispatch(slots: &mut Slab<Slot>, event: Event) {
+    // A missing slot means the source was deregistered after the kernel queued the event: ignore it.
+    let Some(slot) = slots.get_mut(event.token.0) else {
+        return;
+    };
+    slot.ready |= event.ready;
+    // Our wakers only push a task id onto the ready queue, so waking while the slab is borrowed is safe.
+    if event.ready.intersects(Ready::read_side()) {
+        if let Some(w) = slot.reader.take() {
+            w.wake();
+        }
+    }
+    if event.ready.intersects(Ready::write_side()) {
+        if let Some(w) = slot.writer.take() {
+            w.wake();
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The runtime and its loop: `block_on` drives everything.
+//!
+//! One turn of the loop:
+//!
+//! ```text
+//!   ┌─► 1. run ready tasks (at most `max_tasks_per_turn`, so I/O and timers are never starved)
+//!   │   2. fire due timers            → their tasks join the ready queue
+//!   │   3. poll the driver: timeout 0 if tasks are ready, else until the next deadline (or forever)
+//!   │   4. dispatch readiness         → read/write wakers push their tasks on the ready queue
+//!   │      (and collect wakes that came from other threads, and fire timers that fell due meanwhile)
+//!   └── until the future given to block_on completes
+//! ```
+//!
+//! When nothing is ready and no timer is pending, step 3 blocks in `epoll_wait` with no timeout: an idle
+//! runtime uses no CPU at all.
+
+use crate::context::{self, Core};
+use crate::driver::Driver;
+use crate::executor::{Executor, Shared, TaskWaker, MAIN};
+use crate::reactor::Reactor;
+use crate::time::timers::Timers;
+use std::cell::RefCell;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+/// Settings for a [`Runtime`].
+///
+/// ```
+/// let rt = spool_runtime::Runtime::builder().event_capacity(256).max_tasks_per_turn(32).build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    event_capacity: usize,
+    max_tasks_per_turn: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            event_capacity: 1024,
+            max_tasks_per_turn: 128,
+        }
+    }
+}
+
+impl Builder {
+    /// How many readiness events one kernel poll may return (default 1024). More are simply reported by
+    /// the next poll.
+    pub fn event_capacity(mut self, n: usize) -> Self {
+        self.event_capacity = n.max(1);
+        self
+    }
+
+    /// How many task polls may run before the loop checks I/O and timers again (default 128). Lower means
+    /// fairer to I/O, higher means fewer kernel polls when many tasks are ready.
+    pub fn max_tasks_per_turn(mut self, n: usize) -> Self {
+        self.max_tasks_per_turn = n.max(1);
+        self
+    }
+
+    /// Create the runtime (opens the epoll instance).
+    pub fn build(self) -> io::Result<Runtime> {
+        let driver = Driver::new(self.event_capacity)?;
+        let shared = Arc::new(Shared::new(driver.unparker()));
+        let core = Rc::new(Core {
+            executor: Executor::new(),
+            timers: RefCell::new(Timers::new()),
+            reactor: Reactor::new(driver),
+            shared,
+        });
+        Ok(Runtime {
+            core,
+            config: self,
+        })
+    }
+}
+
+/// A single-threaded runtime: an executor, a timer store and a reactor, driven by [`Runtime::block_on`].
+pub struct Runtime {
+    core: Rc<Core>,
+    config: Builder,
+}
+
+/// Counters about a runtime, for tests and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Spawned tasks that have not finished.
+    pub live_tasks: usize,
+    /// Timers registered and not yet dropped.
+    pub timers: usize,
+    /// Sockets registered with the reactor.
+    pub registered_sources: usize,
+    /// Task polls since the runtime was created.
+    pub polls: u64,
+}
+
+impl Runtime {
+    /// A runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// Settings for a new runtime.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Run the loop until `future` completes, and return its output.
+    ///
+    /// Tasks spawned meanwhile run too; any still pending when `future` completes are dropped (their
+    /// destructors run) before this returns.
+    ///
+    /// # Panics
+    /// If called while a spool runtime is already running on this thread (from inside a task): that would
+    /// block the loop that must drive it. Also propagates a panic of `future` itself.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter(self.core.clone());
+        // Drop leftover tasks even if `future` panics, while the runtime is still current.
+        let _cleanup = DropTasks(&self.core);
+        let core = &*self.core;
+        let main = Arc::new(TaskWaker::new(MAIN, core.shared.clone(), true));
+        let main_waker = Waker::from(main.clone());
+        let mut future = pin!(future);
+        core.executor.push_ready(MAIN);
+        let mut remote = Vec::new();
+
+        loop {
+            // 1. Run ready tasks, a bounded number of them.
+            for _ in 0..self.config.max_tasks_per_turn {
+                let Some(id) = core.executor.pop_ready() else { break };
+                if id == MAIN {
+                    main.clear_scheduled();
+                    let mut cx = Context::from_waker(&main_waker);
+                    if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                        return out;
+                    }
+                } else {
+                    core.executor.run_task(id);
+                }
+            }
+
+            // 2. Fire due timers.
+            let next_deadline = {
+                let mut timers = core.timers.borrow_mut();
+                timers.fire_due(Instant::now());
+                timers.next_deadline()
+            };
+
+            // 3. Wait for I/O: not at all if tasks are ready, else until the next timer (or indefinitely).
+            let timeout = if core.executor.has_ready() {
+                Some(std::time::Duration::ZERO)
+            } else {
+                next_deadline.map(|d| d.saturating_duration_since(Instant::now()))
+            };
+            // 4. Dispatch readiness (inside `poll`), then pick up wakes from other threads.
+            if let Err(e) = core.reactor.poll(timeout) {
+                panic!("spool: the I/O driver failed while polling: {e}");
+            }
+            core.shared.take_remote(&mut remote);
+            for id in remote.drain(..) {
+                core.executor.push_ready(id);
+            }
+            // Timers that fell due while we waited fire now, so their tasks run in the very next step 1.
+            if next_deadline.is_some_and(|d| d <= Instant::now()) {
+                core.timers.borrow_mut().fire_due(Instant::now());
+            }
+        }
+    }
+
+    /// Counters about this runtime.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            live_tasks: self.core.executor.live_tasks(),
+            timers: self.core.timers.borrow().len(),
+            registered_sources: self.core.reactor.registered(),
+            polls: self.core.executor.polls(),
+        }
+    }
+}
+
+struct DropTasks<'a>(&'a Core);
+
+impl Drop for DropTasks<'_> {
+    fn drop(&mut self) {
+        self.0.executor.drop_all();
+    }
+}
+
+/// Run `future` to completion on a new runtime with default settings.
+///
+/// # Panics
+/// If the runtime cannot be created (the process is out of file descriptors), or if called from inside a
+/// running spool runtime.
+///
+/// ```
+/// let out = spool_runtime::block_on(async { "done" });
+/// assert_eq!(out, "done");
+/// ```
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    if context::is_running() {
+        panic!(
+            "spool: block_on was called while a spool runtime is already running on this thread; \
+             nested block_on would deadlock the loop — `.await` the future or `spawn` it instead"
+        );
+    }
+    let rt = Runtime::new().unwrap_or_else(|e| panic!("spool: cannot create a runtime: {e}"));
+    rt.block_on(future)
+}
+
+/// Counters about the runtime running on this thread, if any.
+pub fn current_stats() -> Option<Stats> {
+    context::try_with_core(|core| Stats {
+        live_tasks: core.executor.live_tasks(),
+        timers: core.timers.borrow().len(),
+        registered_sources: core.reactor.registered(),
+        polls: core.executor.polls(),
+    })
+}

@@ -1,0 +1,221 @@
+//! The timer store: which sleeping task to wake, and when.
+//!
+//! Timers live in a slab (so a `Sleep` finds its entry in O(1)) and their deadlines in a binary min-heap
+//! (so the loop finds the next deadline in O(1) and pops due ones in O(log n)).
+//!
+//! Cancelling is *lazy*: dropping a `Sleep` frees its slab entry at once but leaves its heap item behind,
+//! marked stale by a sequence number that no longer matches. That makes cancel O(1), which matters for the
+//! common case of a request timeout that never fires. Stale items are skipped when they reach the top, and
+//! the heap is compacted when they outnumber live ones, so memory stays proportional to live timers.
+//! Insert is O(log n); with 100,000 pending timers a loop turn still only looks at the heap's top.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::task::Waker;
+use std::time::Instant;
+
+use slab::Slab;
+
+/// Identifies one registered timer: its slab slot plus a sequence number that tells reuses apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    slot: usize,
+    seq: u64,
+}
+
+struct Entry {
+    seq: u64,
+    waker: Option<Waker>,
+    fired: bool,
+}
+
+/// Below this many stale heap items, compaction is not worth its O(n) pass.
+const COMPACT_MIN_STALE: usize = 1024;
+
+pub(crate) struct Timers {
+    entries: Slab<Entry>,
+    heap: BinaryHeap<Reverse<(Instant, u64, usize)>>,
+    next_seq: u64,
+    /// Heap items whose entry was cancelled.
+    stale: usize,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Timers {
+        Timers {
+            entries: Slab::new(),
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+            stale: 0,
+        }
+    }
+
+    /// Register a timer for `deadline` that will wake `waker`.
+    pub(crate) fn insert(&mut self, deadline: Instant, waker: &Waker) -> TimerKey {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = self.entries.insert(Entry {
+            seq,
+            waker: Some(waker.clone()),
+            fired: false,
+        });
+        self.heap.push(Reverse((deadline, seq, slot)));
+        TimerKey { slot, seq }
+    }
+
+    /// Has the timer fired? If not, make sure `waker` is the one it will wake.
+    pub(crate) fn poll_fired(&mut self, key: TimerKey, waker: &Waker) -> bool {
+        match self.entries.get_mut(key.slot) {
+            Some(e) if e.seq == key.seq => {
+                if e.fired {
+                    return true;
+                }
+                match &e.waker {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => e.waker = Some(waker.clone()),
+                }
+                false
+            }
+            // Not ours any more: treat as fired so the caller re-checks its own deadline.
+            _ => true,
+        }
+    }
+
+    /// Remove a timer, fired or not.
+    pub(crate) fn cancel(&mut self, key: TimerKey) {
+        let ours = matches!(self.entries.get(key.slot), Some(e) if e.seq == key.seq);
+        if !ours {
+            return;
+        }
+        let entry = self.entries.remove(key.slot);
+        if !entry.fired {
+            self.stale += 1;
+            self.maybe_compact();
+        }
+    }
+
+    /// The earliest deadline of a live timer, dropping stale items found on top.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        while let Some(Reverse((deadline, seq, slot))) = self.heap.peek().copied() {
+            if self.is_live(seq, slot) {
+                return Some(deadline);
+            }
+            self.heap.pop();
+            self.stale -= 1;
+        }
+        None
+    }
+
+    /// Fire every timer whose deadline is at or before `now`. Returns how many fired.
+    ///
+    /// "At or before": a timer set for exactly `now` is due, so a zero-length sleep never waits a turn.
+    pub(crate) fn fire_due(&mut self, now: Instant) -> usize {
+        let mut fired = 0;
+        while let Some(Reverse((deadline, seq, slot))) = self.heap.peek().copied() {
+            if deadline > now {
+                break;
+            }
+            self.heap.pop();
+            if !self.is_live(seq, slot) {
+                self.stale -= 1;
+                continue;
+            }
+            let entry = &mut self.entries[slot];
+            entry.fired = true;
+            if let Some(w) = entry.waker.take() {
+                w.wake();
+            }
+            fired += 1;
+        }
+        fired
+    }
+
+    /// Timers registered and not yet cancelled (fired ones count until their `Sleep` is dropped).
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn is_live(&self, seq: u64, slot: usize) -> bool {
+        matches!(self.entries.get(slot), Some(e) if e.seq == seq && !e.fired)
+    }
+
+    fn maybe_compact(&mut self) {
+        if self.stale >= COMPACT_MIN_STALE && self.stale * 2 > self.heap.len() {
+            let entries = &self.entries;
+            self.heap.retain(|Reverse((_, seq, slot))| {
+                matches!(entries.get(*slot), Some(e) if e.seq == *seq && !e.fired)
+            });
+            self.stale = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+    use std::time::Duration;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counter() -> (Arc<Count>, Waker) {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        (c.clone(), Waker::from(c))
+    }
+
+    #[test]
+    fn fires_in_deadline_order_and_only_when_due() {
+        let (count, waker) = counter();
+        let mut t = Timers::new();
+        let base = Instant::now();
+        let late = t.insert(base + Duration::from_millis(20), &waker);
+        let early = t.insert(base + Duration::from_millis(10), &waker);
+        assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(10)));
+        assert_eq!(t.fire_due(base + Duration::from_millis(5)), 0);
+        assert_eq!(t.fire_due(base + Duration::from_millis(10)), 1);
+        assert!(t.poll_fired(early, &waker));
+        assert!(!t.poll_fired(late, &waker));
+        assert_eq!(t.fire_due(base + Duration::from_millis(30)), 1);
+        assert!(t.poll_fired(late, &waker));
+        assert_eq!(count.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn cancelled_timers_never_fire_and_are_compacted() {
+        let (count, waker) = counter();
+        let mut t = Timers::new();
+        let base = Instant::now();
+        let keys: Vec<_> = (0..5000)
+            .map(|i| t.insert(base + Duration::from_millis(i), &waker))
+            .collect();
+        for k in &keys[..4000] {
+            t.cancel(*k);
+        }
+        assert_eq!(t.len(), 1000);
+        assert!(t.heap.len() < 5000, "compaction should have dropped stale items");
+        assert_eq!(t.fire_due(base + Duration::from_secs(10)), 1000);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1000);
+        assert_eq!(t.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_reused_slot_does_not_confuse_keys() {
+        let (_count, waker) = counter();
+        let mut t = Timers::new();
+        let now = Instant::now();
+        let a = t.insert(now + Duration::from_secs(1), &waker);
+        t.cancel(a);
+        let b = t.insert(now + Duration::from_secs(2), &waker);
+        assert_ne!(a, b);
+        t.cancel(a); // cancelling the old key again must not remove b
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.next_deadline(), Some(now + Duration::from_secs(2)));
+    }
+}
