@@ -158,10 +158,12 @@ impl ChunkedDecoder {
             State::DataCr => match b {
                 b'\r' => State::DataLf,
                 b'\n' => State::Size { size: 0, digits: 0 },
-                _ => return Err(invalid(format!(
+                _ => {
+                    return Err(invalid(format!(
                     "chunk data is followed by {} instead of CRLF (chunk longer than its size?)",
                     show(b)
-                ))),
+                )))
+                }
             },
             State::DataLf => match b {
                 b'\n' => State::Size { size: 0, digits: 0 },
