@@ -235,4 +235,18 @@ fn error_messages_name_the_problem() {
     let out = exchange(&Method::GET, b"HTTP/2.0 200 OK\r\n\r\n", false);
     let msg = out.error.unwrap().to_string();
     assert!(msg.contains("HTTP/2.0"), "{msg}");
+    let out = exchange(
+        &Method::GET,
+        b"HTTP/1.1 200 OK\r\nGood: 1\r\nBad Name: 2\r\n\r\n",
+        false,
+    );
+    let msg = out.error.unwrap().to_string();
+    assert!(msg.contains("Bad Name: 2"), "{msg}");
+    let out = exchange(
+        &Method::GET,
+        b"HTTP/1.1 200 OK\r\nX-Nul: a\0b\r\n\r\n",
+        false,
+    );
+    let msg = out.error.unwrap().to_string();
+    assert!(msg.contains("X-Nul: a\\x00b"), "{msg}");
 }

@@ -223,10 +223,42 @@ pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
 }
 
 fn is_token(s: &[u8]) -> bool {
-    !s.is_empty()
-        && s.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
 }
+
+/// Whether `b` may appear in a token (RFC 9110 §5.6.2): a table lookup, since request encoding checks
+/// every header-name byte.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    TCHAR[usize::from(b)]
+}
+
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -259,6 +291,15 @@ mod tests {
         assert!(has_token(b" ,close ,", "close"));
         assert!(!has_token(b"closed", "close"));
         assert!(!has_token(b"", "close"));
+    }
+
+    #[test]
+    fn token_chars() {
+        let tchars: Vec<u8> = (0..=255u8).filter(|&b| is_tchar(b)).collect();
+        assert_eq!(tchars.len(), 62 + 15);
+        for b in b"\"(),/:;<=>?@[\\]{} \t\r\n\x7f" {
+            assert!(!is_tchar(*b), "{b}");
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode, Version};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::framing::trim;
+use super::framing::{is_tchar, trim};
 use super::Limits;
 
 /// The head of a final (non-1xx) response.
@@ -209,9 +209,15 @@ impl HeadParser {
                         quote(first_line(buf))
                     ),
                 ),
+                httparse::Error::HeaderName
+                | httparse::Error::HeaderValue
+                | httparse::Error::NewLine => ProtoError::new(
+                    ProtoErrorKind::InvalidHead,
+                    format!("{e} in line {}", quote(suspect_line(buf))),
+                ),
                 other => ProtoError::new(
                     ProtoErrorKind::InvalidHead,
-                    format!("{other} (head starts {})", quote(first_line(buf))),
+                    format!("{other} in status line {}", quote(first_line(buf))),
                 ),
             })?;
         let httparse::Status::Complete(len) = status else {
@@ -323,15 +329,60 @@ fn find_blank_line(buf: &[u8], from: usize) -> Result<usize, usize> {
     Err(buf.len().max(from))
 }
 
-/// The first line of the buffer, for error messages.
+/// The first non-empty line of the buffer (without its line end), for error messages.
 fn first_line(buf: &[u8]) -> &[u8] {
-    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    &buf[..end]
+    lines(buf).find(|l| !l.is_empty()).unwrap_or(&[])
+}
+
+/// The header line httparse most likely rejected, so the error can quote it: the first line with a bare
+/// CR or a control byte, a header line without a well-formed `name:`, or a continuation line where no
+/// field precedes it. Falls back to the status line. Only runs on errors.
+fn suspect_line(buf: &[u8]) -> &[u8] {
+    let mut lines = lines(buf).skip_while(|l| l.is_empty());
+    let status_line = lines.next().unwrap_or(&[]);
+    for (i, line) in lines.enumerate() {
+        if line.is_empty() {
+            break;
+        }
+        let bad_byte = line.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f);
+        let continuation = matches!(line[0], b' ' | b'\t');
+        let bad_name = !continuation
+            && match line.iter().position(|&b| b == b':') {
+                Some(colon) => colon == 0 || !line[..colon].iter().all(|&b| is_tchar(b)),
+                None => true,
+            };
+        if bad_byte || bad_name || (continuation && i == 0) {
+            return line;
+        }
+    }
+    status_line
+}
+
+/// The lines of `buf` split at LF, each without a trailing CR.
+fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    buf.split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suspect_lines() {
+        let head = b"\r\nHTTP/1.1 200 OK\r\nGood: yes\r\nBad : no\r\n\r\n";
+        assert_eq!(suspect_line(head), b"Bad : no");
+        assert_eq!(suspect_line(b"HTTP/1.1 200 OK\r\nA: b\rc\r\n"), b"A: b\rc");
+        assert_eq!(
+            suspect_line(b"HTTP/1.1 200 OK\r\n folded-first\r\n"),
+            b" folded-first"
+        );
+        assert_eq!(
+            suspect_line(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n"),
+            b"HTTP/1.1 200 OK"
+        );
+        assert_eq!(first_line(b"\r\nSSH-2.0\r\n"), b"SSH-2.0");
+    }
 
     #[test]
     fn unfolding() {

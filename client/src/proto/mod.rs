@@ -51,6 +51,13 @@
 //! was close-delimited, chunked and `Content-Length` were both present, bytes followed the response, or
 //! the peer closed; the list is [`CloseReason`].
 //!
+//! # Not supported (by design, for now)
+//!
+//! - Pipelining: one request at a time per connection.
+//! - `Expect: 100-continue`: interim responses are skipped, so the driver sends the body right away.
+//! - Chunked request bodies (`body_len` must be known), `CONNECT` tunnels and `101` upgrades.
+//! - Trailer fields: read, bounded and dropped.
+//!
 //! # Speed
 //!
 //! The head is split off the read buffer as one `Bytes` and each header value is a slice of it; body data

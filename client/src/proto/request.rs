@@ -10,6 +10,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGE
 use http::{HeaderMap, Method, Uri};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
+use super::framing::is_tchar;
 
 /// What [`ClientConn::encode_request`](super::ClientConn::encode_request) needs to write a request head.
 ///
@@ -228,11 +229,7 @@ fn caller_content_length(req: &RequestHead<'_>) -> Result<Option<u64>, ProtoErro
 }
 
 fn check_token(what: &str, bytes: &[u8]) -> Result<(), ProtoError> {
-    let ok = !bytes.is_empty()
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if ok {
+    if !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b)) {
         Ok(())
     } else {
         Err(invalid(format!("{what} {} is not a token", quote(bytes))))
