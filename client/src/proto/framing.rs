@@ -1,0 +1,311 @@
+//! Body framing: how a response body ends (RFC 9112 §6.3) and whether the connection outlives it.
+//!
+//! The decision is made once per response, from the parsed head and the request that caused it:
+//!
+//! 1. Responses to HEAD, and 1xx, 204 and 304 responses, have no body; their `Content-Length` and
+//!    `Transfer-Encoding` describe a hypothetical GET and are ignored.
+//! 2. `Transfer-Encoding` ending in `chunked` → chunked. If a `Content-Length` is present too, chunked wins
+//!    but the connection is closed afterwards: the two headers disagreeing is how request smuggling starts.
+//!    Any other final coding → the body runs until the server closes.
+//! 3. A valid `Content-Length` → exactly that many bytes. Duplicates must all be equal.
+//! 4. Otherwise the body runs until the server closes.
+//!
+//! Bodies that end with the connection can never be followed by another response, so they force close.
+
+use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, StatusCode, Version};
+
+use super::error::{quote, ProtoError, ProtoErrorKind};
+use super::head::ResponseHead;
+use super::request::SentRequest;
+use super::CloseReason;
+
+/// How the body of one response is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// Exactly this many bytes (0 for responses without a body).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Everything until the server closes the connection.
+    Close,
+}
+
+/// The framing of a response plus, if the connection must close after it, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decision {
+    pub framing: Framing,
+    pub close: Option<CloseReason>,
+}
+
+/// Applies RFC 9112 §6.3 and the keep-alive rules of §9.3 to a final (non-1xx) response head.
+pub(crate) fn decide(head: &ResponseHead, sent: SentRequest) -> Result<Decision, ProtoError> {
+    let headers = &head.headers;
+    let te = transfer_coding(headers)?;
+    if te.is_some() && head.version == Version::HTTP_10 {
+        // RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding; its presence means the framing is faulty.
+        return Err(ProtoError::new(
+            ProtoErrorKind::InvalidTransferEncoding,
+            "Transfer-Encoding in an HTTP/1.0 response",
+        ));
+    }
+
+    let mut close = if sent.close {
+        Some(CloseReason::RequestClose)
+    } else if headers_have_token(headers, "close") {
+        Some(CloseReason::ResponseClose)
+    } else if head.version == Version::HTTP_10 && !headers_have_token(headers, "keep-alive") {
+        Some(CloseReason::Http10)
+    } else {
+        None
+    };
+
+    let status = head.status;
+    let bodiless = sent.head
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    let framing = if bodiless {
+        Framing::Length(0)
+    } else if let Some(te) = te {
+        if te == Coding::ChunkedLast {
+            if headers.contains_key(CONTENT_LENGTH) {
+                close = close.or(Some(CloseReason::ChunkedWithContentLength));
+            }
+            Framing::Chunked
+        } else {
+            Framing::Close
+        }
+    } else if let Some(n) = content_length(headers)? {
+        Framing::Length(n)
+    } else {
+        Framing::Close
+    };
+    if framing == Framing::Close {
+        close = close.or(Some(CloseReason::CloseDelimited));
+    }
+    Ok(Decision { framing, close })
+}
+
+/// What `Transfer-Encoding` says about the end of the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    /// The final coding is `chunked` (and it appears once).
+    ChunkedLast,
+    /// Some other final coding: the body ends with the connection.
+    Other,
+}
+
+/// Reads every `Transfer-Encoding` line as one comma list; `None` when the header is absent.
+fn transfer_coding(headers: &HeaderMap) -> Result<Option<Coding>, ProtoError> {
+    let mut last_chunked = None;
+    let mut chunked_count = 0;
+    for value in headers.get_all(TRANSFER_ENCODING) {
+        let bytes = value.as_bytes();
+        for element in list_elements(bytes) {
+            // A transfer-coding is a token with optional `;param`s; chunked takes no parameters.
+            let (name, params) = match element.iter().position(|&b| b == b';') {
+                Some(i) => (trim(&element[..i]), Some(&element[i..])),
+                None => (element, None),
+            };
+            if !is_token(name) {
+                return Err(bad_te(bytes, "is not a list of transfer codings"));
+            }
+            let chunked = name.eq_ignore_ascii_case(b"chunked");
+            if chunked {
+                if params.is_some() {
+                    return Err(bad_te(bytes, "gives parameters to chunked"));
+                }
+                chunked_count += 1;
+            }
+            last_chunked = Some(chunked);
+        }
+    }
+    match (last_chunked, chunked_count) {
+        (None, _) if headers.contains_key(TRANSFER_ENCODING) => Err(ProtoError::new(
+            ProtoErrorKind::InvalidTransferEncoding,
+            "Transfer-Encoding header is empty",
+        )),
+        (None, _) => Ok(None),
+        (Some(_), n) if n > 1 => Err(ProtoError::new(
+            ProtoErrorKind::InvalidTransferEncoding,
+            "chunked is applied more than once",
+        )),
+        (Some(true), _) => Ok(Some(Coding::ChunkedLast)),
+        (Some(false), _) => Ok(Some(Coding::Other)),
+    }
+}
+
+fn bad_te(value: &[u8], why: &str) -> ProtoError {
+    ProtoError::new(
+        ProtoErrorKind::InvalidTransferEncoding,
+        format!("Transfer-Encoding {} {why}", quote(value)),
+    )
+}
+
+/// Reads every `Content-Length` line; each may be a comma list of equal values (`5, 5`), a leftover of
+/// proxies that merged duplicate lines, which RFC 9110 §8.6 lets a recipient accept. Anything else is an
+/// error, not a guess: a wrong length silently truncates or merges responses.
+fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ProtoError> {
+    let mut found: Option<u64> = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        let bytes = value.as_bytes();
+        for element in bytes.split(|&b| b == b',') {
+            let n = parse_content_length_value(trim(element)).map_err(|why| {
+                ProtoError::new(
+                    ProtoErrorKind::InvalidContentLength,
+                    format!("Content-Length {} {why}", quote(bytes)),
+                )
+            })?;
+            match found {
+                Some(prev) if prev != n => {
+                    return Err(ProtoError::new(
+                        ProtoErrorKind::InvalidContentLength,
+                        format!("Content-Length has differing values {prev} and {n}"),
+                    ))
+                }
+                _ => found = Some(n),
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Parses one Content-Length number: 1 to 19 ASCII digits (so it always fits a `u64`), nothing else — no
+/// sign, no spaces, no hex.
+pub(crate) fn parse_content_length_value(digits: &[u8]) -> Result<u64, &'static str> {
+    if digits.is_empty() {
+        return Err("is empty");
+    }
+    if digits.len() > 19 {
+        return Err("has more than 19 digits");
+    }
+    let mut n: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return Err("is not a decimal number");
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    Ok(n)
+}
+
+/// Whether any `Connection` line lists `token` (case-insensitively).
+fn headers_have_token(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get_all(CONNECTION)
+        .iter()
+        .any(|v| has_token(v.as_bytes(), token))
+}
+
+/// Whether a comma-separated header value lists `token`, ignoring case and surrounding whitespace.
+pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
+    list_elements(value).any(|e| e.eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// The non-empty, trimmed elements of a comma list (RFC 9110 §5.6.1: empty elements are ignored).
+fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim)
+        .filter(|e| !e.is_empty())
+}
+
+/// Strips optional whitespace (SP, HTAB) from both ends.
+pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+}
+
+/// Whether `b` may appear in a token (RFC 9110 §5.6.2): a table lookup, since request encoding checks
+/// every header-name byte.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    TCHAR[usize::from(b)]
+}
+
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    table
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_length_values() {
+        assert_eq!(parse_content_length_value(b"0"), Ok(0));
+        assert_eq!(parse_content_length_value(b"007"), Ok(7));
+        assert_eq!(
+            parse_content_length_value(b"9999999999999999999"),
+            Ok(9_999_999_999_999_999_999)
+        );
+        for bad in [
+            &b""[..],
+            b"+5",
+            b"-5",
+            b"5 5",
+            b"0x5",
+            b"5.0",
+            b"10000000000000000000",
+        ] {
+            assert!(parse_content_length_value(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_in_lists() {
+        assert!(has_token(b"keep-alive, Close", "close"));
+        assert!(has_token(b" ,close ,", "close"));
+        assert!(!has_token(b"closed", "close"));
+        assert!(!has_token(b"", "close"));
+    }
+
+    #[test]
+    fn token_chars() {
+        let tchars: Vec<u8> = (0..=255u8).filter(|&b| is_tchar(b)).collect();
+        assert_eq!(tchars.len(), 62 + 15);
+        for b in b"\"(),/:;<=>?@[\\]{} \t\r\n\x7f" {
+            assert!(!is_tchar(*b), "{b}");
+        }
+    }
+
+    #[test]
+    fn trimming() {
+        assert_eq!(trim(b" \t5 \t"), b"5");
+        assert_eq!(trim(b"   "), b"");
+        assert_eq!(trim(b"a b"), b"a b");
+    }
+}

@@ -1,0 +1,282 @@
+//! Request encoding: turns a [`RequestHead`] into HTTP/1.1 request-head bytes.
+//!
+//! The encoder owns the framing headers so the request on the wire always matches what the driver will
+//! write: `Host` (from the URI unless the caller set one), `Content-Length` (from `body_len`, and `0` for
+//! POST/PUT/PATCH without a body, because servers otherwise wait for a body or answer 411), and
+//! `User-Agent` (unless the caller set one). Everything is validated before it reaches the wire: a CR, LF or
+//! NUL in the target or a header would let a caller-controlled string inject headers or a second request.
+
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT};
+use http::{HeaderMap, Method, Uri};
+
+use super::error::{quote, ProtoError, ProtoErrorKind};
+use super::framing::is_tchar;
+
+/// What [`ClientConn::encode_request`](super::ClientConn::encode_request) needs to write a request head.
+///
+/// Borrowed, so building one costs nothing; the body itself is written by the driver right after the head
+/// (exactly `body_len` bytes).
+///
+/// ```
+/// use spool_client::proto::RequestHead;
+/// let method = http::Method::GET;
+/// let uri: http::Uri = "http://example.com/search?q=rust".parse().unwrap();
+/// let headers = http::HeaderMap::new();
+/// let req = RequestHead { method: &method, uri: &uri, headers: &headers, body_len: None, user_agent: Some("spool/0.1") };
+/// # let _ = req;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RequestHead<'a> {
+    /// The request method. `CONNECT` is refused (tunnels are not supported).
+    pub method: &'a Method,
+    /// The absolute URI (`http://host[:port]/path?query`); only path and query go on the request line.
+    /// A URI without authority is allowed if `headers` holds a `Host`.
+    pub uri: &'a Uri,
+    /// Caller headers, written in map order after `Host`. `Transfer-Encoding` is refused; a
+    /// `Content-Length` must agree with `body_len`.
+    pub headers: &'a HeaderMap,
+    /// `Some(n)`: the driver will write exactly `n` body bytes, announced by `Content-Length: n`.
+    /// `None`: no body (`Content-Length: 0` is still sent for POST, PUT and PATCH).
+    pub body_len: Option<u64>,
+    /// Sent as `User-Agent` unless `headers` already has one.
+    pub user_agent: Option<&'a str>,
+}
+
+/// Facts about an encoded request that the response decoder needs later.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentRequest {
+    /// Responses to HEAD never have a body, whatever their headers say (RFC 9112 §6.3).
+    pub head: bool,
+    /// The request carried `Connection: close`, so the connection ends with this response.
+    pub close: bool,
+}
+
+/// Appends the request head to `dst`; on error `dst` is left as it was.
+pub(crate) fn encode(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, ProtoError> {
+    let start = dst.len();
+    let result = write_head(req, dst);
+    if result.is_err() {
+        dst.truncate(start);
+    }
+    result
+}
+
+fn write_head(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, ProtoError> {
+    if req.method == Method::CONNECT {
+        return Err(invalid("CONNECT (tunnelling) is not supported"));
+    }
+    let method = req.method.as_str();
+    check_token("method", method.as_bytes())?;
+
+    dst.reserve(128 + req.headers.len() * 32);
+    dst.extend_from_slice(method.as_bytes());
+    dst.push(b' ');
+    write_target(req.uri, dst)?;
+    dst.extend_from_slice(b" HTTP/1.1\r\n");
+
+    match req.headers.get_all(HOST).iter().count() {
+        0 => write_host(req.uri, dst)?,
+        // RFC 9110 §7.2: Host goes first, so write the caller's before the other headers.
+        1 => {
+            if let Some(value) = req.headers.get(HOST) {
+                check_value("Host", value.as_bytes())?;
+                dst.extend_from_slice(b"Host: ");
+                dst.extend_from_slice(value.as_bytes());
+                dst.extend_from_slice(b"\r\n");
+            }
+        }
+        _ => return Err(invalid("more than one Host header")),
+    }
+
+    if req.headers.contains_key(TRANSFER_ENCODING) {
+        return Err(invalid(
+            "a Transfer-Encoding request header is not supported (give body_len instead)",
+        ));
+    }
+    let caller_length = caller_content_length(req)?;
+
+    for (name, value) in req.headers {
+        if name == HOST {
+            continue;
+        }
+        check_token("header name", name.as_str().as_bytes())?;
+        check_value(name.as_str(), value.as_bytes())?;
+        dst.extend_from_slice(name.as_str().as_bytes());
+        dst.extend_from_slice(b": ");
+        dst.extend_from_slice(value.as_bytes());
+        dst.extend_from_slice(b"\r\n");
+    }
+
+    if let Some(agent) = req.user_agent {
+        if !req.headers.contains_key(USER_AGENT) {
+            check_value("User-Agent", agent.as_bytes())?;
+            dst.extend_from_slice(b"User-Agent: ");
+            dst.extend_from_slice(agent.as_bytes());
+            dst.extend_from_slice(b"\r\n");
+        }
+    }
+
+    // Announce the body length unless the caller already wrote the (verified equal) header.
+    let length = match req.body_len {
+        Some(n) => Some(n),
+        None if method_expects_body(req.method) => Some(0),
+        None => None,
+    };
+    if let (Some(n), None) = (length, caller_length) {
+        dst.extend_from_slice(b"Content-Length: ");
+        write_decimal(n, dst);
+        dst.extend_from_slice(b"\r\n");
+    }
+    dst.extend_from_slice(b"\r\n");
+
+    let close = req
+        .headers
+        .get_all(CONNECTION)
+        .iter()
+        .any(|v| super::framing::has_token(v.as_bytes(), "close"));
+    Ok(SentRequest {
+        head: req.method == Method::HEAD,
+        close,
+    })
+}
+
+/// Methods whose request content has a defined meaning, so a server expects a length even when it is zero
+/// (RFC 9110 §8.6: a user agent SHOULD send Content-Length for them).
+fn method_expects_body(method: &Method) -> bool {
+    *method == Method::POST || *method == Method::PUT || *method == Method::PATCH
+}
+
+/// Writes the origin-form request-target: path and query, `/` when the path is empty.
+fn write_target(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError> {
+    let target = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("");
+    let target = target.split('#').next().unwrap_or("");
+    for &b in target.as_bytes() {
+        if b <= b' ' || b == 0x7f {
+            return Err(invalid(format!(
+                "request target {} contains a control character or space",
+                quote(target.as_bytes())
+            )));
+        }
+    }
+    if !target.starts_with('/') && target != "*" {
+        dst.push(b'/');
+    }
+    dst.extend_from_slice(target.as_bytes());
+    Ok(())
+}
+
+/// Writes `Host: host[:port]` from the URI; the port is left out when it is the scheme's default.
+fn write_host(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError> {
+    let host = match uri.host() {
+        Some(h) if !h.is_empty() => h,
+        _ => {
+            return Err(invalid(format!(
+                "URI {} has no host and no Host header was given",
+                quote(uri.to_string().as_bytes())
+            )))
+        }
+    };
+    check_value("Host", host.as_bytes())?;
+    dst.extend_from_slice(b"Host: ");
+    // `Uri::host` keeps the brackets of an IPv6 literal, but add them if a caller built one without.
+    let bare_ipv6 = host.contains(':') && !host.starts_with('[');
+    if bare_ipv6 {
+        dst.push(b'[');
+    }
+    dst.extend_from_slice(host.as_bytes());
+    if bare_ipv6 {
+        dst.push(b']');
+    }
+    if let Some(port) = uri.port_u16() {
+        let default = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("ws") => Some(80),
+            Some(s) if s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("wss") => {
+                Some(443)
+            }
+            _ => None,
+        };
+        if default != Some(port) {
+            dst.push(b':');
+            write_decimal(u64::from(port), dst);
+        }
+    }
+    dst.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// A caller-given `Content-Length` is kept only when it matches what the driver will write.
+fn caller_content_length(req: &RequestHead<'_>) -> Result<Option<u64>, ProtoError> {
+    let mut values = req.headers.get_all(CONTENT_LENGTH).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(invalid("more than one Content-Length header"));
+    }
+    let given = super::framing::parse_content_length_value(first.as_bytes()).map_err(|_| {
+        invalid(format!(
+            "Content-Length header {} is not a decimal number",
+            quote(first.as_bytes())
+        ))
+    })?;
+    let body = req.body_len.unwrap_or(0);
+    if given != body {
+        return Err(invalid(format!(
+            "Content-Length header says {given} but the body length is {body}"
+        )));
+    }
+    Ok(Some(given))
+}
+
+fn check_token(what: &str, bytes: &[u8]) -> Result<(), ProtoError> {
+    if !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b)) {
+        Ok(())
+    } else {
+        Err(invalid(format!("{what} {} is not a token", quote(bytes))))
+    }
+}
+
+/// Refuses the bytes that would end a header line early (CR, LF) or that servers treat as string ends (NUL).
+fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
+    if bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+        Err(invalid(format!(
+            "header {name} value {} contains CR, LF or NUL",
+            quote(bytes)
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Decimal formatting without the `fmt` machinery: this runs for every request.
+fn write_decimal(mut n: u64, dst: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    dst.extend_from_slice(&digits[i..]);
+}
+
+fn invalid(detail: impl Into<String>) -> ProtoError {
+    ProtoError::new(ProtoErrorKind::InvalidRequest, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_formatting() {
+        for n in [0u64, 7, 10, 99, 12345, u64::MAX] {
+            let mut v = Vec::new();
+            write_decimal(n, &mut v);
+            assert_eq!(v, n.to_string().as_bytes());
+        }
+    }
+}
