@@ -1,3 +1,4 @@
 //! placeholder
 
+pub mod dns;
 pub mod proto;
