@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::process::reap_stale;
 use super::skip;
 use super::tempdir::TempDir;
 
@@ -34,75 +35,31 @@ impl TestCerts {
             skip::missing("the openssl command", "apt-get install openssl");
             return None;
         }
+        reap_stale("certs");
         let dir = TempDir::new("certs");
         let leaf_ext = "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n\
                         basicConstraints=critical,CA:FALSE\n\
                         keyUsage=critical,digitalSignature\n\
                         extendedKeyUsage=serverAuth\n";
         dir.write("leaf.ext", leaf_ext.as_bytes());
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
+        // Arguments are split on whitespace, so none of them may contain a space.
+        let ec_key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
         openssl(
             dir.path(),
-            &[
-                &["req", "-x509"],
-                &ec[..],
-                &[
-                    "-keyout",
-                    "ca.key",
-                    "-out",
-                    "ca.pem",
-                    "-days",
-                    "3650",
-                    "-subj",
-                    "/CN=spool test CA",
-                    "-addext",
-                    "basicConstraints=critical,CA:TRUE",
-                    "-addext",
-                    "keyUsage=critical,keyCertSign,cRLSign",
-                ],
-            ],
+            &format!(
+                "req -x509 {ec_key} -keyout ca.key -out ca.pem -days 3650 -subj /CN=spool-test-CA \
+                 -addext basicConstraints=critical,CA:TRUE \
+                 -addext keyUsage=critical,keyCertSign,cRLSign"
+            ),
         );
         openssl(
             dir.path(),
-            &[
-                &["req"],
-                &ec[..],
-                &[
-                    "-keyout",
-                    "server.key",
-                    "-out",
-                    "server.csr",
-                    "-subj",
-                    "/CN=localhost",
-                ],
-            ],
+            &format!("req {ec_key} -keyout server.key -out server.csr -subj /CN=localhost"),
         );
         openssl(
             dir.path(),
-            &[&[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                "2",
-                "-days",
-                "3650",
-                "-extfile",
-                "leaf.ext",
-                "-out",
-                "server.pem",
-            ]],
+            "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 3650 \
+             -extfile leaf.ext -out server.pem",
         );
         Some(TestCerts { dir })
     }
@@ -128,9 +85,9 @@ impl TestCerts {
     }
 }
 
-/// Runs `openssl` with the concatenated argument groups in `dir`; panics with its output on failure.
-fn openssl(dir: &Path, groups: &[&[&str]]) {
-    let args: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+/// Runs `openssl` with the whitespace-separated `args` in `dir`; panics with its output on failure.
+fn openssl(dir: &Path, args: &str) {
+    let args: Vec<&str> = args.split_whitespace().collect();
     let output = Command::new("openssl")
         .args(&args)
         .current_dir(dir)

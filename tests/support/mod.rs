@@ -6,7 +6,7 @@
 //! # Layout
 //! - [`skip`]: what happens when a server program is missing: skip with a visible notice on a
 //!   developer's machine, fail under `CI=true` (where `.ci/run` must have installed it).
-//! - [`ports`]: [`free_port`] and the bounded polling loop every readiness check uses.
+//! - [`ports`]: [`free_port`], [`free_ports`] and the bounded polling loop every readiness check uses.
 //! - [`tempdir`]: private temporary directories, removed on drop.
 //! - [`process`]: a server child process stopped by its own pid on drop; leftovers of killed runs reaped.
 //! - [`nginx_conf`]: [`NginxOptions`] and the `nginx.conf` they render to.
@@ -50,7 +50,7 @@ pub use certs::TestCerts;
 pub use nginx::Nginx;
 pub use nginx_conf::NginxOptions;
 pub use nginx_log::LoggedRequest;
-pub use ports::free_port;
+pub use ports::{free_port, free_ports};
 pub use python::PythonServer;
 pub use raw::RawResponse;
 pub use tempdir::TempDir;

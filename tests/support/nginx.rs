@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::nginx_conf::{self, EchoModule, Layout, NginxOptions, ACCESS_LOG, DOCROOT, ERROR_LOG};
 use super::nginx_log::{self, LoggedRequest};
-use super::ports::{free_port, poll_until, READY_TIMEOUT};
+use super::ports::{free_ports, poll_until, READY_TIMEOUT};
 use super::process::{reap_stale, ServerProcess};
 use super::raw;
 use super::skip;
@@ -66,9 +66,8 @@ impl Nginx {
         for attempt in 1..=START_ATTEMPTS {
             match Self::try_start(&binary, &options, &echo) {
                 Ok(nginx) => return Some(nginx),
-                Err(log) if log.contains("Address already in use") && attempt < START_ATTEMPTS => {
-                    continue; // a port was taken between free_port() and nginx's bind: retry
-                }
+                // A port was taken between free_ports() and nginx's bind: retry with fresh ones.
+                Err(log) if log.contains("Address already in use") && attempt < START_ATTEMPTS => {}
                 Err(log) => panic!("nginx ({}) failed to start:\n{log}", binary.display()),
             }
         }
@@ -89,12 +88,13 @@ impl Nginx {
             dir.write(&format!("{DOCROOT}/{path}"), bytes);
         }
         let token = format!("spool-harness-{}", dir.path().display());
-        let tls = options.tls.as_ref().map(|_| free_port());
+        let ports = free_ports(4);
+        let tls = options.tls.as_ref().map(|_| ports[3]);
         let layout = Layout {
             prefix: dir.path(),
-            port: free_port(),
-            close_port: free_port(),
-            status_port: free_port(),
+            port: ports[0],
+            close_port: ports[1],
+            status_port: ports[2],
             tls_port: tls,
             echo,
             as_root: running_as_root(),
@@ -131,27 +131,31 @@ impl Nginx {
     fn wait_ready(&mut self, token: &str) -> Result<(), String> {
         let ready = poll_until(READY_TIMEOUT, || {
             if self.process.exited().is_some() {
-                return Some(false);
+                return Some(Err("nginx exited".to_string()));
             }
-            let body = self.status_get("/__harness/ready")?;
-            // Someone else's server on our port would answer differently: not ready, not ours.
-            (body == token).then_some(true)
-        });
-        match ready {
-            Some(true) => Ok(()),
-            Some(false) => Err(self.logs()),
-            None => {
-                self.process.stop();
+            let (status, body) = self.status_get("/__harness/ready")?;
+            // nginx binds every port before answering on any, so an answer comes from our
+            // instance; a wrong one means the config is wrong, not that it is still starting.
+            Some(if status == 200 && body == token {
+                Ok(())
+            } else {
                 Err(format!(
-                    "not answering after {READY_TIMEOUT:?}\n{}",
-                    self.logs()
+                    "readiness probe got {status} {body:?}, not the token"
                 ))
-            }
-        }
+            })
+        });
+        let failure = match ready {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(why)) => why,
+            None => format!("not answering after {READY_TIMEOUT:?}"),
+        };
+        self.process.stop();
+        Err(format!("{failure}\n{}", self.logs()))
     }
 
-    /// GET on the status port with `Connection: close`; `None` if it cannot connect or read.
-    fn status_get(&self, path: &str) -> Option<String> {
+    /// GET on the status port with `Connection: close`: status and body, `None` if it cannot
+    /// connect or read.
+    fn status_get(&self, path: &str) -> Option<(u16, String)> {
         let mut conn = raw::connect(self.status_port).ok()?;
         // Counted as soon as the connect succeeds: nginx will accept (and count) it from here.
         self.own_connections.fetch_add(1, Ordering::SeqCst);
@@ -160,7 +164,10 @@ impl Nginx {
         // Read to the end so nginx has closed (and uncounted) this connection when we return.
         let mut rest = Vec::new();
         let _ = conn.read_to_end(&mut rest);
-        (response.status == 200).then(|| String::from_utf8_lossy(&response.body).into_owned())
+        Some((
+            response.status,
+            String::from_utf8_lossy(&response.body).into_owned(),
+        ))
     }
 
     /// Port of the keep-alive listener.
@@ -227,7 +234,13 @@ impl Nginx {
     pub fn accepted_connections(&self) -> u64 {
         let status = self.stub_status();
         // The readiness probes and status queries, including this query's own connection.
-        status.accepted - self.own_connections.load(Ordering::SeqCst)
+        let own = self.own_connections.load(Ordering::SeqCst);
+        status.accepted.checked_sub(own).unwrap_or_else(|| {
+            panic!(
+                "nginx counted {} connections, fewer than the harness's own {own}",
+                status.accepted
+            )
+        })
     }
 
     /// Connections open at nginx right now on the test ports, idle keep-alive ones included.
@@ -236,13 +249,17 @@ impl Nginx {
     /// (e.g. with [`crate::support::ports::poll_until`]) rather than expect it at once.
     pub fn active_connections(&self) -> u64 {
         // Minus this query's own connection; earlier queries were read to the end and are closed.
-        self.stub_status().active - 1
+        let active = self.stub_status().active;
+        active
+            .checked_sub(1)
+            .expect("stub_status counts the connection that asks for it")
     }
 
     fn stub_status(&self) -> StubStatus {
-        let body = self
-            .status_get("/__harness/status")
-            .unwrap_or_else(|| panic!("cannot read nginx stub_status\n{}", self.logs()));
+        let body = match self.status_get("/__harness/status") {
+            Some((200, body)) => body,
+            other => panic!("cannot read nginx stub_status: {other:?}\n{}", self.logs()),
+        };
         StubStatus::parse(&body).unwrap_or_else(|| panic!("unexpected stub_status page {body:?}"))
     }
 

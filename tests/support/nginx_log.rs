@@ -22,7 +22,7 @@ pub struct LoggedRequest {
     pub protocol: String,
     /// Response status code (499 when the client closed before the response was sent).
     pub status: u16,
-    /// Response body bytes sent, excluding the head.
+    /// Body bytes sent after the head, chunked framing included (`$body_bytes_sent`).
     pub body_bytes: u64,
 }
 

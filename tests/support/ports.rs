@@ -15,19 +15,36 @@ const POLL_INTERVAL: Duration = Duration::from_millis(20);
 ///
 /// The kernel picks it (bind to port 0), then the listener is dropped so a server can take it.
 /// Another process may grab the port in between; the server guards notice ("Address already in
-/// use") and retry with fresh ports.
+/// use") and retry with fresh ports. For several ports at once use [`free_ports`]: two calls of
+/// this function may return the same port.
 ///
 /// ```ignore
 /// let port = support::free_port();
 /// assert_ne!(port, 0);
 /// ```
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0 to find a free port: {e}"));
-    listener
-        .local_addr()
-        .expect("a bound listener has a local address")
-        .port()
+    free_ports(1)[0]
+}
+
+/// `count` distinct TCP ports on 127.0.0.1 that were free a moment ago.
+///
+/// All listeners are held until every port is chosen: once released, a port can be handed out
+/// again at once, and one server given the same port twice would silently merge two listeners.
+pub fn free_ports(count: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..count)
+        .map(|_| {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0 to find a free port: {e}"))
+        })
+        .collect();
+    listeners
+        .iter()
+        .map(|l| {
+            l.local_addr()
+                .expect("a bound listener has an address")
+                .port()
+        })
+        .collect()
 }
 
 /// Calls `probe` until it returns `Some`, pausing between calls, for at most `timeout`.

@@ -129,13 +129,24 @@ pub fn reap_stale(kind: &str) {
             let dir_bytes = dir.as_os_str().as_encoded_bytes();
             if cmdline.windows(dir_bytes.len()).any(|w| w == dir_bytes) {
                 send_sigterm(pid);
-                let proc_dir = format!("/proc/{pid}");
-                let _ = poll_until(Duration::from_secs(2), || {
-                    (!Path::new(&proc_dir).exists()).then_some(())
-                });
+                let _ = poll_until(Duration::from_secs(2), || (!is_running(pid)).then_some(()));
             }
         }
         let _ = fs::remove_dir_all(&dir);
+    }
+}
+
+/// Whether `pid` exists and is not a zombie. An orphan's zombie lingers until the machine's init
+/// reaps it, which in a container may be never; it holds no ports, so it counts as gone.
+fn is_running(pid: u32) -> bool {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Format: "pid (comm) state ...": the state follows the last ')'.
+    match stat.rfind(')') {
+        Some(end) => !matches!(
+            stat[end + 1..].trim_start().chars().next(),
+            Some('Z') | None
+        ),
+        None => false,
     }
 }
 

@@ -7,7 +7,7 @@ use std::io::Write;
 
 /// True when running under CI (`CI=true` or `CI=1`), where missing programs fail the test.
 pub fn in_ci() -> bool {
-    matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1"))
+    matches!(std::env::var("CI").as_deref(), Ok("true" | "1"))
 }
 
 /// Reports that `what` is missing: panics under CI, otherwise prints a skip notice naming the

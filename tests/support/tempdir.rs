@@ -29,8 +29,7 @@ impl TempDir {
     pub fn new(kind: &str) -> TempDir {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+            .map_or(0, |d| d.subsec_nanos());
         let name = format!(
             "{NAME_PREFIX}{kind}-{}-{}-{nanos}",
             std::process::id(),
