@@ -215,7 +215,7 @@ impl Nginx {
             return true;
         }
         if std::env::var(ALLOW_NO_ECHO_ENV).as_deref() == Ok("1") {
-            skip::notice("skipping: the nginx echo module is absent and SPOOL_ALLOW_NO_ECHO=1");
+            skip::skipped("the nginx echo module is absent and SPOOL_ALLOW_NO_ECHO=1");
         } else {
             skip::missing(
                 "the nginx echo module",

@@ -22,6 +22,11 @@ pub fn missing(what: &str, hint: &str) {
     ));
 }
 
+/// Prints a skip notice naming the running test and `reason`, whatever `CI` says.
+pub fn skipped(reason: &str) {
+    notice(&format!("SKIPPED {}: {reason}", current_test()));
+}
+
 /// Prints `message` on the real standard error.
 ///
 /// Why not `eprintln!`: the test runner captures `eprintln!` output and shows it only for failing
