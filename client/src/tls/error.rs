@@ -252,7 +252,9 @@ fn certificate_message(
         ),
         C::BadSignature => (
             K::BadCertificate,
-            "certificate has a bad signature".to_string(),
+            "certificate has a bad signature: the CA it names as issuer did not sign it (a \
+             trusted CA of the same name but another key, or a forgery)"
+                .to_string(),
         ),
         other => (K::BadCertificate, format!("certificate rejected: {other}")),
     }
