@@ -175,7 +175,7 @@ fn try_read_on_an_idle_connection_reports_the_servers_close() {
         for expect_clean in [true, false] {
             let mut tls = aio::connect(&connector, addr, "localhost").await.unwrap();
             aio::write_all(&mut tls, GET).await.unwrap();
-            let mut response = vec![0u8; 64];
+            let mut response = [0u8; 64];
             let mut got = 0;
             while !response[..got].ends_with(b"ok") {
                 let n = aio::read_some(&mut tls, &mut response[got..])
