@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind};
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
 use crate::redirect::Policy;
+use crate::tls::{Certificate, TlsConnectorBuilder};
 
 /// The user agent sent when the caller sets none.
 pub(crate) const DEFAULT_USER_AGENT: &str = concat!("spool/", env!("CARGO_PKG_VERSION"));
@@ -47,6 +48,11 @@ pub(crate) struct Config {
 /// | [`redirect`](Self::redirect) | follow up to 10 |
 /// | [`user_agent`](Self::user_agent) | `spool/0.1.0` |
 /// | [`tcp_nodelay`](Self::tcp_nodelay) | true |
+/// | [`tls_built_in_root_certs`](Self::tls_built_in_root_certs) (Mozilla's roots) | true |
+/// | [`tls_native_root_certs`](Self::tls_native_root_certs) (the system store) | false |
+/// | [`add_root_certificate`](Self::add_root_certificate) | none |
+/// | [`tls_session_cache_hosts`](Self::tls_session_cache_hosts) | 512 |
+/// | [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs) | false |
 ///
 /// ```
 /// use std::time::Duration;
@@ -66,6 +72,8 @@ pub struct ClientBuilder {
     max_idle_per_host: Option<usize>,
     max_idle: Option<usize>,
     user_agent: Option<String>,
+    /// Turned into the client's `TlsConnector` by `build`.
+    tls: TlsConnectorBuilder,
 }
 
 impl Default for ClientBuilder {
@@ -91,6 +99,7 @@ impl Default for ClientBuilder {
             max_idle_per_host: None,
             max_idle: None,
             user_agent: None,
+            tls: TlsConnectorBuilder::default(),
         }
     }
 }
@@ -197,10 +206,56 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts `cert` as a root for https, besides the built-in roots (a private CA).
+    ///
+    /// ```no_run
+    /// use spool_client::tls::Certificate;
+    /// let pem = std::fs::read("ca.pem").unwrap();
+    /// let client = spool_client::Client::builder()
+    ///     .add_root_certificate(Certificate::from_pem(&pem).unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
+        self.tls = self.tls.add_root_certificate(cert);
+        self
+    }
+
+    /// Whether to trust Mozilla's root certificates, compiled in (default true). With false, only
+    /// the roots added with [`add_root_certificate`](Self::add_root_certificate) (and the system
+    /// store, if enabled) are trusted.
+    pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
+        self.tls = self.tls.tls_built_in_root_certs(enabled);
+        self
+    }
+
+    /// Whether to also trust the operating system's root store (default false). Needs
+    /// spool-client's `native-roots` feature; without it, `build` fails saying so.
+    pub fn tls_native_root_certs(mut self, enabled: bool) -> Self {
+        self.tls = self.tls.tls_native_root_certs(enabled);
+        self
+    }
+
+    /// How many hosts' TLS sessions are remembered for resumption (default 512; 0: never resume).
+    pub fn tls_session_cache_hosts(mut self, hosts: usize) -> Self {
+        self.tls = self.tls.session_cache_hosts(hosts);
+        self
+    }
+
+    /// **Dangerous**: accept any https certificate (any issuer, any name, expired). Anyone on the
+    /// network path can then read and change the traffic. For tests against throwaway servers
+    /// only. Default false.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.tls = self.tls.danger_accept_invalid_certs(accept);
+        self
+    }
+
     /// Checks the settings and creates the client.
     ///
     /// Fails with [`ErrorKind::Builder`] for a user agent containing CR, LF, NUL or another control
-    /// character, or a head limit too small to hold a status line.
+    /// character, a head limit too small to hold a status line, or unusable TLS settings (a
+    /// malformed root certificate, no trusted root at all).
     pub fn build(self) -> Result<Client, Error> {
         let mut config = self.config;
         if let Some(agent) = self.user_agent {
@@ -233,6 +288,9 @@ impl ClientBuilder {
             .max_idle
             .unwrap_or(usize::MAX)
             .min(pool.max_connections);
-        Ok(Client::from_config(config))
+        let tls = self.tls.build().map_err(|e| {
+            Error::new(ErrorKind::Builder, format!("TLS settings: {e}")).with_source(e)
+        })?;
+        Ok(Client::from_config(config, tls))
     }
 }

@@ -26,8 +26,10 @@
 //! - `send.rs` — one request from `send()` to a response head: redirects, the stale-connection
 //!   retry, getting a connection.
 //! - `pool/` — the keep-alive pool and the total / per-host connection limits, with FIFO waiting.
-//! - `conn/` — one connection: the transport [`Stream`](conn::Stream) (plain TCP; TLS plugs in as a
-//!   variant), the I/O driver that feeds the state machine, the request/idle timer.
+//! - `conn/` — one connection: the transport [`Stream`](conn::Stream) (plain TCP or TLS), the I/O
+//!   driver that feeds the state machine, the request/idle timer.
+//! - [`tls`] — HTTPS: rustls driven over the runtime's `TcpStream`, verified by default, one
+//!   session cache per client; certificate failures say why.
 //! - `resolve.rs` — host name to addresses (literal IPs skip it; names go to `getaddrinfo` on a
 //!   helper thread) and connecting to them in order. `dns/` holds the sans-IO pieces of the on-loop
 //!   resolver that will replace the helper thread.
@@ -58,8 +60,7 @@
 //!    (buffers released) or is closed. Dropping a response early closes its connection.
 //!
 //! ## What it does not do (yet)
-//! HTTPS (a TLS stream is being added as another [`Stream`](conn::Stream) variant), HTTP/2,
-//! pipelining, proxies, cookies, compression, chunked request bodies.
+//! HTTP/2, pipelining, proxies, cookies, compression, chunked request bodies.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -5,15 +5,22 @@
 //! call); a plain `TcpStream` does not care.
 
 use std::io::{self, IoSlice};
+use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_io::AsyncWrite;
 use spool_runtime::net::TcpStream;
+
+use crate::tls::TlsStream;
 
 /// A connected byte stream to a server.
 #[derive(Debug)]
 pub(crate) enum Stream {
     /// Clear-text TCP (`http://`).
     Plain(TcpStream),
+    /// TLS over TCP (`https://`). Its reads report a close without `close_notify` as
+    /// `UnexpectedEof`, never as `Ok(0)`: see the contract in [`crate::tls`].
+    Tls(Box<TlsStream>),
 }
 
 impl Stream {
@@ -24,6 +31,7 @@ impl Stream {
     pub(crate) fn poll_read_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             Stream::Plain(tcp) => tcp.poll_read_ready(cx),
+            Stream::Tls(tls) => tls.poll_read_ready(cx),
         }
     }
 
@@ -53,6 +61,7 @@ impl Stream {
                     result => return Poll::Ready(result),
                 }
             },
+            Stream::Tls(tls) => futures_io::AsyncRead::poll_read(Pin::new(&mut **tls), cx, buf),
         }
     }
 
@@ -64,6 +73,8 @@ impl Stream {
     ) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(tcp) => tcp.poll_write(cx, buf),
+            // Bytes rustls could not send yet go out with the next read (which flushes first).
+            Stream::Tls(tls) => Pin::new(&mut **tls).poll_write(cx, buf),
         }
     }
 
@@ -75,6 +86,7 @@ impl Stream {
     ) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(tcp) => tcp.poll_write_vectored(cx, bufs),
+            Stream::Tls(tls) => Pin::new(&mut **tls).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -89,6 +101,19 @@ impl Stream {
                 let mut probe = [0u8; 1];
                 matches!(tcp.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
             }
+            // The same probe through TLS (a session ticket arriving while idle is no reason to
+            // discard; close_notify, a bare close or data are).
+            Stream::Tls(tls) => {
+                let mut probe = [0u8; 1];
+                matches!(tls.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+
+    /// Gives back memory not needed while the connection sits idle in the pool.
+    pub(crate) fn shrink_idle(&mut self) {
+        if let Stream::Tls(tls) = self {
+            tls.shrink_idle_buffers();
         }
     }
 }

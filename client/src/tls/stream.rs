@@ -22,7 +22,7 @@
 //!
 //! See the [module docs](super) for the end-of-stream contract (close_notify vs. a bare TCP close).
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -46,7 +46,13 @@ pub struct TlsStream {
     tls: ClientConnection,
     /// Set once `close_notify` is queued, so a repeated `poll_close` does not queue another.
     close_notify_queued: bool,
+    /// The socket returned EOF; rustls knows too, but has no getter for it.
+    eof_seen: bool,
 }
+
+/// What a read reports after a TCP close without `close_notify` (kind `UnexpectedEof`).
+const TRUNCATED: &str = "the server closed the connection without a TLS close_notify, \
+                         so what it sent may have been cut short";
 
 /// The TLS protocol version in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,6 +69,7 @@ impl TlsStream {
             tcp,
             tls,
             close_notify_queued: false,
+            eof_seen: false,
         }
     }
 
@@ -134,6 +141,7 @@ impl TlsStream {
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut io = PollIo { tcp: &self.tcp, cx };
         match self.tls.read_tls(&mut io) {
+            Ok(0) => self.eof_seen = true,
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
             Err(e) => return Poll::Ready(Err(e)),
@@ -149,7 +157,12 @@ impl TlsStream {
     fn read_buffered(&mut self, buf: &mut [u8]) -> Option<io::Result<usize>> {
         match self.tls.reader().read(buf) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
-            // Ok(0): close_notify received; Err(UnexpectedEof): TCP closed without it.
+            // TCP closed without close_notify. rustls's own message points at its manual; ours
+            // says what it means for the reader.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                Some(Err(io::Error::new(io::ErrorKind::UnexpectedEof, TRUNCATED)))
+            }
+            // Ok(0): close_notify received.
             result => Some(result),
         }
     }
@@ -168,11 +181,29 @@ impl TlsStream {
             if let Some(result) = self.read_buffered(buf) {
                 return result;
             }
-            self.tls.read_tls(&mut TryIo(&self.tcp))?;
+            if self.tls.read_tls(&mut TryIo(&self.tcp))? == 0 {
+                self.eof_seen = true;
+            }
             if let Err(e) = self.tls.process_new_packets() {
                 return Err(TlsError::protocol(e).into_io());
             }
         }
+    }
+
+    /// Waits until a read would (probably) make progress, without reading: plaintext or an end
+    /// of stream is already buffered, or the socket is readable. A readable socket may carry
+    /// records with no plaintext (a session ticket), so a read after this can still be `Pending`.
+    ///
+    /// Records still queued for sending are flushed first, as in `poll_read`: a driver that writes
+    /// a request and then waits here must not wait for a response to a request stuck in rustls.
+    pub fn poll_read_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Poll::Ready(Err(e)) = self.poll_flush_tls(cx) {
+            return Poll::Ready(Err(e));
+        }
+        if !self.tls.wants_read() || self.eof_seen {
+            return Poll::Ready(Ok(()));
+        }
+        self.tcp.poll_read_ready(cx)
     }
 
     /// Lets rustls give back the memory of its incoming-record buffer (up to ~18 KiB after a large
@@ -260,6 +291,27 @@ impl futures_io::AsyncWrite for TlsStream {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
         // Best effort: the bytes are accepted whether or not the socket takes them now.
+        if let Poll::Ready(Err(e)) = this.poll_flush_tls(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Poll::Ready(Ok(accepted))
+    }
+
+    /// Like `poll_write`, with the slices encrypted together into as few records as fit.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if bufs.iter().all(|b| b.is_empty()) {
+            return Poll::Ready(Ok(0));
+        }
+        ready!(this.poll_flush_tls(cx))?;
+        let accepted = this.tls.writer().write_vectored(bufs)?;
+        if accepted == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
         if let Poll::Ready(Err(e)) = this.poll_flush_tls(cx) {
             return Poll::Ready(Err(e));
         }
