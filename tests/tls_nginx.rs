@@ -112,10 +112,18 @@ fn default_roots_do_not_trust_the_test_ca() {
         return;
     };
     let client = Client::new();
-    let error = run(async { client.get(nginx.tls_url("/f0.txt")).send().await.unwrap_err() });
+    let error = run(async {
+        client
+            .get(nginx.tls_url("/f0.txt"))
+            .send()
+            .await
+            .unwrap_err()
+    });
     assert_eq!(error.kind(), ErrorKind::Tls);
     assert!(
-        error.to_string().starts_with("certificate not trusted: unknown issuer"),
+        error
+            .to_string()
+            .starts_with("certificate not trusted: unknown issuer"),
         "{error}"
     );
 }
