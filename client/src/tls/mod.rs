@@ -13,6 +13,7 @@
 //! - `io.rs` — the adapter that lets rustls's `std::io` calls poll the runtime's socket.
 //! - `error.rs` — [`TlsError`]: certificate failures classified into words ("certificate not
 //!   trusted: unknown issuer", "certificate expired on ...", "certificate not valid for name ...").
+//! - `utc.rs` — certificate dates printed for those messages.
 //! - `certificate.rs` — [`Certificate`]: roots read from PEM or DER.
 //! - `danger.rs` — the accept-anything verifier behind
 //!   [`danger_accept_invalid_certs`](TlsConnectorBuilder::danger_accept_invalid_certs).
@@ -75,6 +76,7 @@ mod danger;
 mod error;
 mod io;
 mod stream;
+mod utc;
 
 pub use certificate::Certificate;
 pub use config::{TlsConnectorBuilder, DEFAULT_SESSION_CACHE_HOSTS};

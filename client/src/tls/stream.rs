@@ -22,10 +22,12 @@
 //!
 //! See the [module docs](super) for the end-of-stream contract (close_notify vs. a bare TCP close).
 
+use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_io::AsyncWrite;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, HandshakeKind, ProtocolVersion};
 use spool_runtime::net::TcpStream;
@@ -165,6 +167,26 @@ impl TlsStream {
             // Ok(0): close_notify received.
             result => Some(result),
         }
+    }
+
+    /// Reads plaintext into `buf`: `Ok(0)` after the server's `close_notify`, `Err(UnexpectedEof)`
+    /// after a TCP close without it. The `AsyncRead` impl as an async fn, like `TcpStream::read`.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| futures_io::AsyncRead::poll_read(Pin::new(&mut *self), cx, buf)).await
+    }
+
+    /// Writes all of `buf` and flushes it to the socket.
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = poll_fn(|cx| Pin::new(&mut *self).poll_write(cx, buf)).await?;
+            buf = &buf[n..];
+        }
+        poll_fn(|cx| Pin::new(&mut *self).poll_flush(cx)).await
+    }
+
+    /// Sends `close_notify` and shuts down the TCP write side (see `poll_close`).
+    pub async fn close(&mut self) -> io::Result<()> {
+        poll_fn(|cx| Pin::new(&mut *self).poll_close(cx)).await
     }
 
     /// Reads without waiting, for checking an idle pooled connection outside a task poll:
