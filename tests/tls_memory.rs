@@ -126,7 +126,8 @@ fn child_scenario() {
 #[allow(dead_code)]
 enum Kept {
     Tcp(TcpStream),
-    Tls(TlsStream),
+    /// Boxed, as the client's connection enum holds it (the struct is about 1 KiB).
+    Tls(Box<TlsStream>),
 }
 
 async fn open(connector: &TlsConnector, addr: std::net::SocketAddr, scenario: &str) -> Kept {
@@ -136,7 +137,7 @@ async fn open(connector: &TlsConnector, addr: std::net::SocketAddr, scenario: &s
     }
     let mut tls = connector.connect("localhost", tcp).await.unwrap();
     let path = match scenario {
-        "handshake" => return Kept::Tls(tls),
+        "handshake" => return Kept::Tls(Box::new(tls)),
         "small" => "/small",
         _ => "/large",
     };
@@ -146,7 +147,7 @@ async fn open(connector: &TlsConnector, addr: std::net::SocketAddr, scenario: &s
     if scenario == "large-shrunk" {
         tls.shrink_idle_buffers();
     }
-    Kept::Tls(tls)
+    Kept::Tls(Box::new(tls))
 }
 
 /// Reads one response with a Content-Length body (nginx's static files have one).
