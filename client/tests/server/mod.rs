@@ -224,6 +224,11 @@ impl Server {
         format!("http://{}{}", self.addrs[0], path)
     }
 
+    /// The address of the `i`-th port.
+    pub fn addr_on(&self, i: usize) -> SocketAddr {
+        self.addrs[i]
+    }
+
     /// The URL of `path` on the `i`-th port.
     pub fn url_on(&self, i: usize, path: &str) -> String {
         format!("http://{}{}", self.addrs[i], path)
