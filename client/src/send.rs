@@ -202,12 +202,12 @@ async fn connection(
     // Boxed: connecting is the rare path, and its future would otherwise make every request's
     // future larger.
     let opening = Box::pin(conn::open(&inner.resolver, *origin, config.nodelay));
-    let stream =
-        match limit {
-            None => opening.await?,
-            Some((at, which)) => match timeout_at(at, opening).await {
-                Ok(result) => result?,
-                Err(_) => return Err(match which {
+    let stream = match limit {
+        None => opening.await?,
+        Some((at, which)) => match timeout_at(at, opening).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(match which {
                     Limit::Connect(limit) => Error::new(
                         ErrorKind::Timeout,
                         format!(
@@ -219,9 +219,10 @@ async fn connection(
                         request_timeout(limit, &format!("connecting to {origin}"))
                             .while_connecting()
                     }
-                }),
-            },
-        };
+                })
+            }
+        },
+    };
     Ok((
         Connection::new(stream, slot, config.limits),
         Some(started.elapsed()),

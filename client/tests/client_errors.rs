@@ -19,7 +19,10 @@ fn invalid_urls_are_refused_before_connecting() {
         let cases = [
             (format!("ftp://127.0.0.1:{port}/"), "\"ftp\""),
             (format!("http://127.0.0.1:{port}/a b"), "space"),
-            (format!("http://127.0.0.1:{port}/a\r\nX-Injected: 1"), "control character"),
+            (
+                format!("http://127.0.0.1:{port}/a\r\nX-Injected: 1"),
+                "control character",
+            ),
             (format!("http://127.0.0.1:{port}/a\nb"), "control character"),
             (format!("http://127.0.0.1:{port}/\0"), "control character"),
             (format!("http://127.0.0.1:{port}/\t"), "control character"),
@@ -52,7 +55,10 @@ fn invalid_headers_are_refused_before_connecting() {
             client.get(&url).header("x-value", "a\nb"),
             client.get(&url).header("x-value", "a\0b"),
             client.get(&url).header("transfer-encoding", "chunked"),
-            client.post(&url).header("content-length", "10").body("short"),
+            client
+                .post(&url)
+                .header("content-length", "10")
+                .body("short"),
             client.get(&url).header("host", "a").header("host", "b"),
             client.request(Method::CONNECT, &url),
         ];
@@ -103,7 +109,14 @@ fn url_credentials_become_basic_authorization() {
     let server = Server::start(|req| Reply::ok(req.header("authorization").unwrap_or_default()));
     run(LIMIT, async {
         let url = format!("http://user:p%40ss@{}/", server.addr());
-        let auth = Client::new().get(&url).send().await.unwrap().text().await.unwrap();
+        let auth = Client::new()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_eq!(auth, "Basic dXNlcjpwQHNz");
     });
 }
@@ -111,9 +124,13 @@ fn url_credentials_become_basic_authorization() {
 #[test]
 fn truncated_bodies_are_errors_never_short_successes() {
     let server = Server::start(|req| match req.path.as_str() {
-        "/length" => Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this").then_close(),
-        "/chunked" => Reply::raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nwo")
-            .then_close(),
+        "/length" => {
+            Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this").then_close()
+        }
+        "/chunked" => {
+            Reply::raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nwo")
+                .then_close()
+        }
         "/head" => Reply::raw("HTTP/1.1 200 OK\r\nContent-Len").then_close(),
         _ => Reply::close_silently(),
     });
@@ -142,7 +159,10 @@ fn truncated_bodies_are_errors_never_short_successes() {
                 }
             };
             assert_eq!(e.kind(), ErrorKind::IncompleteBody, "{path}: {e}");
-            assert!(response.chunk().await.is_err(), "{path}: the failure is sticky");
+            assert!(
+                response.chunk().await.is_err(),
+                "{path}: the failure is sticky"
+            );
         }
         let e = client.get(server.url("/head")).send().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
@@ -163,7 +183,9 @@ fn malformed_and_oversized_responses() {
             Reply::status(200, &refs, "x")
         }
         "/upgrade" => Reply::raw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"),
-        "/two-lengths" => Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
+        "/two-lengths" => {
+            Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+        }
         _ => Reply::ok(vec![b'b'; 5000]),
     });
     run(LIMIT, async {
@@ -184,7 +206,14 @@ fn malformed_and_oversized_responses() {
         assert_eq!(kind("/upgrade").await, ErrorKind::Protocol);
         assert_eq!(kind("/two-lengths").await, ErrorKind::Protocol);
         // Over max_body_bytes: refused for bytes(), fine for streaming.
-        let e = client.get(server.url("/body")).send().await.unwrap().bytes().await.unwrap_err();
+        let e = client
+            .get(server.url("/body"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooLarge, "{e}");
         let mut response = client.get(server.url("/body")).send().await.unwrap();
         let mut total = 0;
@@ -197,7 +226,8 @@ fn malformed_and_oversized_responses() {
 
 #[test]
 fn bodiless_and_interim_responses() {
-    let server = Server::start(|req| match req.path.as_str() {
+    let server = Server::start(|req| {
+        match req.path.as_str() {
         "/no-content" => Reply::raw("HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n"),
         "/not-modified" => Reply::raw("HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"),
         "/interim" => Reply::raw(
@@ -205,6 +235,7 @@ fn bodiless_and_interim_responses() {
         ),
         _ if req.method == "HEAD" => Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"),
         _ => Reply::ok("seven b"),
+    }
     });
     run(LIMIT, async {
         let client = Client::new();
@@ -229,7 +260,11 @@ fn bodiless_and_interim_responses() {
 #[test]
 fn text_follows_the_charset() {
     let server = Server::start(|req| match req.path.as_str() {
-        "/latin1" => Reply::status(200, &["Content-Type: text/plain; charset=ISO-8859-1"], b"caf\xe9".to_vec()),
+        "/latin1" => Reply::status(
+            200,
+            &["Content-Type: text/plain; charset=ISO-8859-1"],
+            b"caf\xe9".to_vec(),
+        ),
         "/bad-utf8" => Reply::status(200, &["Content-Type: text/plain"], b"ok\xff".to_vec()),
         _ => Reply::status(200, &["Content-Type: text/plain; charset=utf-8"], "café"),
     });

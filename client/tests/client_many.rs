@@ -23,7 +23,7 @@ fn ten_thousand_requests_with_a_thousand_in_flight() {
     let server = Server::start(|req| {
         let n: usize = req.path.trim_start_matches('/').parse().unwrap();
         let body = body_for(n);
-        if n % 5 == 0 {
+        if n.is_multiple_of(5) {
             let mut raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
             for piece in body.chunks(700) {
                 raw.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());

@@ -40,7 +40,10 @@ fn stale_pooled_connection_is_retried_for_get() {
         let first = client.get(server.url("/")).send().await.unwrap();
         assert_eq!(first.text().await.unwrap(), "conn 1 req 1");
         let second = client.get(server.url("/")).send().await.unwrap();
-        assert!(!second.info().reused, "the retry runs on a fresh connection");
+        assert!(
+            !second.info().reused,
+            "the retry runs on a fresh connection"
+        );
         assert_eq!(second.text().await.unwrap(), "conn 2 req 1");
     });
     assert_eq!(server.accepted(), 2);
@@ -88,7 +91,11 @@ fn half_read_response_is_not_reused() {
         let chunk = response.chunk().await.unwrap().unwrap();
         assert!(!chunk.is_empty());
         drop(response);
-        assert_eq!(client.pool_status().open, 0, "the half-read connection was closed");
+        assert_eq!(
+            client.pool_status().open,
+            0,
+            "the half-read connection was closed"
+        );
         let next = client.get(server.url("/small")).send().await.unwrap();
         assert!(!next.info().reused);
         assert_eq!(next.text().await.unwrap(), "small");
@@ -128,7 +135,11 @@ fn connection_closed_by_server_while_idle_is_replaced() {
         }
     });
     assert_eq!(server.accepted(), 5);
-    assert_eq!(server.request_count(), 5, "the probe discarded each dead connection");
+    assert_eq!(
+        server.request_count(),
+        5,
+        "the probe discarded each dead connection"
+    );
 }
 
 #[test]
@@ -159,13 +170,27 @@ fn idle_connections_expire() {
             .pool_idle_timeout(Duration::from_millis(100))
             .build()
             .unwrap();
-        client.get(server.url("/")).send().await.unwrap().bytes().await.unwrap();
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         assert_eq!(client.pool_status().idle, 1);
         assert!(eventually(|| client.pool_status().open == 0).await);
 
         // The default idle timeout is 15 s; the server's `Keep-Alive: timeout=1` shortens it.
         let client = Client::new();
-        client.get(server.url("/hint")).send().await.unwrap().bytes().await.unwrap();
+        client
+            .get(server.url("/hint"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         assert_eq!(client.pool_status().idle, 1);
         assert!(eventually(|| client.pool_status().open == 0).await);
     });
@@ -225,7 +250,10 @@ fn pool_max_idle_per_host_and_total() {
 fn per_host_limit_is_enforced_and_queued_requests_all_complete() {
     let server = Server::start(|req| Reply::ok(req.path.clone()).delayed(Duration::from_millis(5)));
     run(LIMIT, async {
-        let client = Client::builder().max_connections_per_host(4).build().unwrap();
+        let client = Client::builder()
+            .max_connections_per_host(4)
+            .build()
+            .unwrap();
         let mut tasks = Vec::new();
         for i in 0..60 {
             let (client, url) = (client.clone(), server.url(&format!("/{i}")));
@@ -290,7 +318,8 @@ fn a_host_at_its_cap_does_not_hold_back_other_hosts() {
         let slow_done = Rc::new(Cell::new(0));
         let mut tasks = Vec::new();
         for _ in 0..6 {
-            let (client, url, done) = (client.clone(), server.url_on(0, "/slow"), slow_done.clone());
+            let (client, url, done) =
+                (client.clone(), server.url_on(0, "/slow"), slow_done.clone());
             tasks.push(spool_runtime::spawn(async move {
                 client.get(url).send().await.unwrap().bytes().await.unwrap();
                 done.set(done.get() + 1);
@@ -301,7 +330,11 @@ fn a_host_at_its_cap_does_not_hold_back_other_hosts() {
         assert!(eventually(|| client.pool_status().waiting == 4).await);
         let fast = client.get(server.url_on(1, "/fast")).send().await.unwrap();
         assert_eq!(fast.text().await.unwrap(), "fast");
-        assert_eq!(slow_done.get(), 0, "the fast host was served while the slow one queued");
+        assert_eq!(
+            slow_done.get(),
+            0,
+            "the fast host was served while the slow one queued"
+        );
         for t in tasks {
             t.await.unwrap();
         }
@@ -314,7 +347,14 @@ fn idle_connection_of_another_host_makes_room_at_the_total_limit() {
     let server = Server::start_ports(2, |_| Reply::ok("x"));
     run(LIMIT, async {
         let client = Client::builder().max_connections(1).build().unwrap();
-        client.get(server.url_on(0, "/")).send().await.unwrap().bytes().await.unwrap();
+        client
+            .get(server.url_on(0, "/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         assert_eq!(client.pool_status().idle, 1);
         // Port 1 needs the only slot: the idle connection to port 0 is closed, nobody waits.
         let response = client.get(server.url_on(1, "/")).send().await.unwrap();
@@ -328,7 +368,10 @@ fn idle_connection_of_another_host_makes_room_at_the_total_limit() {
 fn cancelled_waiters_give_their_place_back() {
     let server = Server::start(|_| Reply::ok("x").delayed(Duration::from_millis(50)));
     run(LIMIT, async {
-        let client = Client::builder().max_connections_per_host(1).build().unwrap();
+        let client = Client::builder()
+            .max_connections_per_host(1)
+            .build()
+            .unwrap();
         let holder = {
             let (client, url) = (client.clone(), server.url("/"));
             spool_runtime::spawn(async move { client.get(url).send().await.unwrap().bytes().await })
@@ -346,7 +389,39 @@ fn cancelled_waiters_give_their_place_back() {
         holder.await.unwrap().unwrap();
         assert_eq!(client.pool_status().waiting, 0);
         // The slot is usable again.
-        client.get(server.url("/")).send().await.unwrap().bytes().await.unwrap();
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         assert_eq!(client.pool_status().open, 1);
     });
+}
+
+#[test]
+fn at_the_total_limit_a_finished_connection_goes_to_the_next_request_for_its_host() {
+    // One host, more demand than the total limit: connections must be handed over, not closed and
+    // reopened.
+    let server = Server::start(|_| Reply::ok("x").delayed(Duration::from_millis(2)));
+    run(LIMIT, async {
+        let client = Client::builder()
+            .max_connections(4)
+            .max_connections_per_host(0)
+            .build()
+            .unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..40 {
+            let (client, url) = (client.clone(), server.url("/"));
+            tasks.push(spool_runtime::spawn(async move {
+                client.get(url).send().await.unwrap().bytes().await.unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(server.accepted(), 4);
 }

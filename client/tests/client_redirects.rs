@@ -47,7 +47,9 @@ fn start() -> Server {
             req.header("content-type").unwrap_or_default(),
         );
         if req.method == "HEAD" {
-            Reply::raw(format!("HTTP/1.1 200 OK\r\nX-Echo: {body}\r\nContent-Length: 0\r\n\r\n"))
+            Reply::raw(format!(
+                "HTTP/1.1 200 OK\r\nX-Echo: {body}\r\nContent-Length: 0\r\n\r\n"
+            ))
         } else {
             Reply::ok(body)
         }
@@ -83,7 +85,11 @@ fn method_and_body_follow_rfc9110() {
             let text = response.text().await.unwrap();
             assert!(text.starts_with(want), "{method} {code}: {text}");
             let body_kept = want.contains("payload");
-            assert_eq!(text.ends_with("ctype=text/plain"), body_kept, "{method} {code}: {text}");
+            assert_eq!(
+                text.ends_with("ctype=text/plain"),
+                body_kept,
+                "{method} {code}: {text}"
+            );
         }
         let head = client.head(server.url("/r/303")).send().await.unwrap();
         let echo = head.headers()["x-echo"].to_str().unwrap().to_string();
@@ -108,7 +114,11 @@ fn relative_locations_resolve_against_the_current_url() {
         ];
         for (start, want, hops) in cases {
             let response = client.get(server.url(&start)).send().await.unwrap();
-            assert_eq!(response.url().path_and_query().unwrap().as_str(), want, "{start}");
+            assert_eq!(
+                response.url().path_and_query().unwrap().as_str(),
+                want,
+                "{start}"
+            );
             assert_eq!(response.info().redirects, hops, "{start}");
         }
     });
@@ -129,7 +139,10 @@ fn credentials_are_not_sent_to_another_origin() {
             .text()
             .await
             .unwrap();
-        assert!(same.contains("auth=Bearer secret cookie=session=1"), "{same}");
+        assert!(
+            same.contains("auth=Bearer secret cookie=session=1"),
+            "{same}"
+        );
 
         let other = server.url_on(1, "/echo");
         let moved = client
@@ -154,13 +167,20 @@ fn hop_limits() {
         assert_eq!(response.info().redirects, 10);
         assert_eq!(response.url().path(), "/chain/0");
 
-        let e = client.get(server.url("/chain/11")).send().await.unwrap_err();
+        let e = client
+            .get(server.url("/chain/11"))
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyRedirects, "{e}");
         assert!(e.is_redirect());
         let e = client.get(server.url("/loop")).send().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyRedirects, "{e}");
 
-        let strict = Client::builder().redirect(Policy::limited(2)).build().unwrap();
+        let strict = Client::builder()
+            .redirect(Policy::limited(2))
+            .build()
+            .unwrap();
         let e = strict.get(server.url("/chain/3")).send().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TooManyRedirects, "{e}");
 
@@ -187,7 +207,11 @@ fn unusable_locations_are_errors_and_other_3xx_are_returned() {
         assert_eq!(e.kind(), ErrorKind::Redirect, "{e}");
         assert!(e.to_string().contains("ftp"), "{e}");
         for code in [300, 304] {
-            let response = client.get(server.url(&format!("/r/{code}"))).send().await.unwrap();
+            let response = client
+                .get(server.url(&format!("/r/{code}")))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status().as_u16(), code);
         }
     });

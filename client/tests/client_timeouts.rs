@@ -16,7 +16,9 @@ const LIMIT: Duration = Duration::from_secs(30);
 /// Returns the address and what must stay alive meanwhile; `None` if the kernel did not cooperate.
 fn unanswering_listener() -> Option<(SocketAddr, Socket, Vec<std::net::TcpStream>)> {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into()).unwrap();
+    socket
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
     socket.listen(0).unwrap();
     let addr = socket.local_addr().unwrap().as_socket().unwrap();
     let mut fillers = Vec::new();
@@ -40,7 +42,11 @@ fn connect_timeout_fires() {
             .connect_timeout(Duration::from_millis(200))
             .build()
             .unwrap();
-        let e = client.get(format!("http://{addr}/")).send().await.unwrap_err();
+        let e = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
         assert!(e.is_connect() && e.is_timeout());
         assert!(e.to_string().contains("connect timeout"), "{e}");
@@ -60,8 +66,15 @@ fn request_timeout_fires_when_the_server_never_answers() {
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
         assert!(!e.is_connect());
-        assert!(e.to_string().contains("did not complete within 200ms"), "{e}");
-        assert_eq!(client.pool_status().open, 0, "the timed-out connection was closed");
+        assert!(
+            e.to_string().contains("did not complete within 200ms"),
+            "{e}"
+        );
+        assert_eq!(
+            client.pool_status().open,
+            0,
+            "the timed-out connection was closed"
+        );
     });
 }
 
@@ -123,7 +136,14 @@ fn read_timeout_restarts_whenever_bytes_arrive() {
             .read_timeout(Duration::from_secs(1))
             .build()
             .unwrap();
-        let body = client.get(server.url("/")).send().await.unwrap().bytes().await.unwrap();
+        let body = client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         assert_eq!(&body[..], b"yyyyyyyyyy");
     });
 }
