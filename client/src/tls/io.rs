@@ -6,8 +6,9 @@
 //! that is handed to rustls as `WouldBlock`. rustls leaves its state untouched on `WouldBlock`, so
 //! the caller simply returns `Pending` and tries again when the reactor wakes the task.
 //!
-//! The edge-triggered rule holds because readiness is only cleared after the kernel said `EAGAIN`
-//! (or, for writes, after a short write proved the buffer full): a wakeup is always coming.
+//! The edge-triggered rule holds because `TcpStream::poll_read`/`poll_write` return `Pending`
+//! only after the kernel said `EAGAIN` (or a short transfer proved the buffer drained or full):
+//! a wakeup is always coming.
 
 use std::io::{self, IoSlice, Read, Write};
 use std::task::{Context, Poll};
@@ -29,22 +30,10 @@ fn would_block<T>(poll: Poll<io::Result<T>>) -> io::Result<T> {
 }
 
 impl Read for PollIo<'_, '_> {
-    /// Waits for readiness, then reads with `try_read`, which clears readiness only on `EAGAIN`.
-    ///
-    /// Not `TcpStream::poll_read`: its short-read shortcut also clears a pending peer close
-    /// (READ_CLOSED), so when the server's last records and its FIN arrive in one epoll edge,
-    /// the read that would return EOF parks forever (/work/notes/client-runtime-bug.md). The cost
-    /// here is one extra `EAGAIN` read when a burst ends. Switch back once the runtime is fixed.
+    /// A short read clears the socket's READABLE mark (the kernel buffer is drained) but keeps a
+    /// peer close that came with the bytes, so the next read sees EOF without waiting for an edge.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            would_block(self.tcp.poll_read_ready(self.cx))?;
-            match self.tcp.try_read(buf) {
-                // try_read cleared the mark; the next poll_read_ready parks our waker.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                result => return result,
-            }
-        }
+        would_block(self.tcp.poll_read(self.cx, buf))
     }
 }
 
