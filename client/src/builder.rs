@@ -34,7 +34,7 @@ pub(crate) struct Config {
 ///
 /// | setting | default |
 /// |---|---|
-/// | [`connect_timeout`](Self::connect_timeout) (resolve + connect) | 10 s |
+/// | [`connect_timeout`](Self::connect_timeout) (resolve + connect + TLS handshake) | 10 s |
 /// | [`timeout`](Self::timeout) (whole request, body included) | none |
 /// | [`read_timeout`](Self::read_timeout) (longest wait for the next bytes) | 30 s |
 /// | [`max_response_head_bytes`](Self::max_response_head_bytes) | 64 KiB |
@@ -110,7 +110,8 @@ impl ClientBuilder {
         ClientBuilder::default()
     }
 
-    /// Longest time to resolve the host and open the TCP connection (`None`: no limit). Default 10 s.
+    /// Longest time to resolve the host, open the TCP connection and, for https, finish the TLS
+    /// handshake (`None`: no limit). Default 10 s.
     pub fn connect_timeout(mut self, limit: impl Into<Option<Duration>>) -> Self {
         self.config.connect_timeout = limit.into();
         self

@@ -278,6 +278,89 @@ fn redirect_from_https_to_http_is_refused() {
     server.finish();
 }
 
+/// A server whose first connection answers one request, then takes the second request and
+/// closes (cleanly or not) without answering: the keep-alive race, forced.
+fn closes_after_one_response(ca: &TestCa, clean_close: bool) -> TlsServer {
+    let served = std::sync::atomic::AtomicUsize::new(0);
+    let identity = ca.server(&["localhost"], Validity::Current);
+    TlsServer::start(identity, BOTH, 2, move |s: &mut Session| {
+        let first = served.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        s.read_request();
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        if first {
+            s.read_request();
+            if clean_close {
+                s.close_notify();
+            } else {
+                s.bare_close();
+            }
+        } else {
+            s.close_notify();
+        }
+    })
+}
+
+#[test]
+fn stale_tls_connection_is_retried_on_a_new_one() {
+    // Without close_notify the second request sees UnexpectedEof before any response byte; with
+    // it, a clean EOF. Both are the stale keep-alive case: a GET is retried once.
+    for clean_close in [false, true] {
+        let ca = TestCa::new();
+        let server = closes_after_one_response(&ca, clean_close);
+        let client = client_trusting(&ca);
+        run(async {
+            for _ in 0..2 {
+                let response = client
+                    .get(url(&server, "localhost", "/"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(!response.info().reused, "the retry used a new connection");
+                assert_eq!(response.text().await.unwrap(), "ok");
+            }
+        });
+        assert_eq!(
+            client.tls_handshake_stats().full + client.tls_handshake_stats().resumed,
+            2
+        );
+        server.finish();
+    }
+}
+
+#[test]
+fn large_post_body_goes_through_tls_intact() {
+    const SIZE: usize = 3 << 20;
+    let ca = TestCa::new();
+    let identity = ca.server(&["localhost"], Validity::Current);
+    let server = TlsServer::start(identity, BOTH, 1, |s| {
+        let request = s.read_request();
+        let body_at = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let body = &request[body_at..];
+        let sum: u64 = body.iter().map(|&b| u64::from(b)).sum();
+        let reply = format!("{} {sum}", body.len());
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{reply}",
+            reply.len()
+        );
+        s.write_all(response.as_bytes());
+        s.close_notify();
+    });
+    let body: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+    let expected_sum: u64 = body.iter().map(|&b| u64::from(b)).sum();
+    let client = client_trusting(&ca);
+    let reply = run(async {
+        let response = client
+            .post(url(&server, "localhost", "/upload"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        response.text().await.unwrap()
+    });
+    assert_eq!(reply, format!("{SIZE} {expected_sum}"));
+    server.finish();
+}
+
 #[test]
 fn no_trusted_root_is_a_builder_error() {
     let error = Client::builder()
