@@ -26,7 +26,7 @@
 //! - `send.rs` — one request from `send()` to a response head: redirects, the stale-connection
 //!   retry, getting a connection.
 //! - `pool/` — the keep-alive pool and the total / per-host connection limits, with FIFO waiting.
-//! - `conn/` — one connection: the transport [`Stream`](conn::Stream) (plain TCP or TLS), the I/O
+//! - `conn/` — one connection: the transport `Stream` (plain TCP or TLS), the I/O
 //!   driver that feeds the state machine, the request/idle timer.
 //! - [`tls`] — HTTPS: rustls driven over the runtime's `TcpStream`, verified by default, one
 //!   session cache per client; certificate failures say why.

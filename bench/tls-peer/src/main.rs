@@ -37,7 +37,10 @@ fn parse_args() -> Args {
     let (mut url, mut ca, mut body_len) = (None, None, None);
     let (mut handshakes, mut requests, mut concurrency, mut rounds) = (2000, 20_000, 50, 2);
     while let Some(flag) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| panic!("{flag} needs a value"))
+        };
         match flag.as_str() {
             "--url" => url = Some(value()),
             "--ca" => ca = Some(value()),
@@ -84,26 +87,38 @@ fn main() {
     );
     for round in 1..=args.rounds {
         println!("-- round {round}");
-        for (scenario, resume) in [("full handshake+GET", false), ("resumed handshake+GET", true)] {
-            let mut share = 0.0;
+        for (scenario, resume) in [
+            ("full handshake+GET", false),
+            ("resumed handshake+GET", true),
+        ] {
+            let mut resumed = 0;
             let spool = measure(|| {
                 let (n, s) = spool_side::new_connection_gets(&args, args.handshakes, resume);
-                share = s;
+                resumed = s;
                 n
             });
-            report(scenario, "spool", spool, &format!("resumed {:.1}%", share * 100.0));
-            let peer = measure(|| reqwest_side::new_connection_gets(&args, args.handshakes, resume));
+            report(
+                scenario,
+                "spool",
+                spool,
+                &format!("{resumed}/{} resumed", args.handshakes),
+            );
+            let peer =
+                measure(|| reqwest_side::new_connection_gets(&args, args.handshakes, resume));
             report(scenario, "reqwest+tokio", peer, "");
             let bare = measure(|| {
                 let (n, s) = spool_side::bare_handshakes(&args, args.handshakes, resume);
-                share = s;
+                resumed = s;
                 n
             });
             report(
                 scenario,
                 "spool connector",
                 bare,
-                &format!("TlsConnector + one HEAD, no client; resumed {:.1}%", share * 100.0),
+                &format!(
+                    "{resumed}/{} resumed; TlsConnector + one HEAD, no client",
+                    args.handshakes
+                ),
             );
         }
         let spool = measure(|| spool_side::keep_alive_gets(&args, args.requests));

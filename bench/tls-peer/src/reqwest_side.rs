@@ -67,7 +67,12 @@ pub fn keep_alive_gets(args: &Args, count: u64) -> u64 {
     runtime().block_on(local.run_until(async {
         let mut workers = Vec::new();
         for _ in 0..args.concurrency {
-            let (client, next, url, len) = (client.clone(), next.clone(), args.url.clone(), args.body_len);
+            let (client, next, url, len) = (
+                client.clone(),
+                next.clone(),
+                args.url.clone(),
+                args.body_len,
+            );
             workers.push(tokio::task::spawn_local(async move {
                 while next.get() < count {
                     next.set(next.get() + 1);

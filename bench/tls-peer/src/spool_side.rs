@@ -23,8 +23,8 @@ fn client(args: &Args, keep_alive: bool, resume: bool) -> Client {
 }
 
 /// `count` sequential GETs, each on a new connection (full or resumed handshake). Returns the
-/// number done and the share of resumed handshakes.
-pub fn new_connection_gets(args: &Args, count: u64, resume: bool) -> (u64, f64) {
+/// number done and how many handshakes resumed.
+pub fn new_connection_gets(args: &Args, count: u64, resume: bool) -> (u64, u64) {
     let client = client(args, false, resume);
     spool_runtime::block_on(async {
         for _ in 0..count {
@@ -35,12 +35,12 @@ pub fn new_connection_gets(args: &Args, count: u64, resume: bool) -> (u64, f64) 
     });
     let stats = client.tls_handshake_stats();
     assert_eq!(stats.full + stats.resumed, count);
-    (count, stats.resumed_share())
+    (count, stats.resumed)
 }
 
 /// `count` sequential connections through the bare `TlsConnector`: TCP connect, handshake, one
 /// `HEAD` and the first byte of its answer, close_notify. No pool, no HTTP parsing.
-pub fn bare_handshakes(args: &Args, count: u64, resume: bool) -> (u64, f64) {
+pub fn bare_handshakes(args: &Args, count: u64, resume: bool) -> (u64, u64) {
     let connector = TlsConnector::builder()
         .tls_built_in_root_certs(false)
         .add_root_certificate(Certificate::from_pem(&args.ca_pem).unwrap())
@@ -54,13 +54,15 @@ pub fn bare_handshakes(args: &Args, count: u64, resume: bool) -> (u64, f64) {
             let mut tls = connector.connect(&args.host, tcp).await.unwrap();
             // TLS 1.3 tickets arrive after the handshake: one round trip takes them in, so the
             // next connection has something to resume (done with resumption off too, to compare).
-            tls.write_all(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+            tls.write_all(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
             let mut buf = [0u8; 1];
             assert_eq!(tls.read(&mut buf).await.unwrap(), 1);
             tls.close().await.unwrap();
         }
     });
-    (count, connector.handshake_stats().resumed_share())
+    (count, connector.handshake_stats().resumed)
 }
 
 /// `count` GETs over keep-alive connections, `concurrency` at a time.
@@ -70,7 +72,12 @@ pub fn keep_alive_gets(args: &Args, count: u64) -> u64 {
     spool_runtime::block_on(async {
         let mut workers = spool_runtime::JoinSet::new();
         for _ in 0..args.concurrency {
-            let (client, next, url, len) = (client.clone(), next.clone(), args.url.clone(), args.body_len);
+            let (client, next, url, len) = (
+                client.clone(),
+                next.clone(),
+                args.url.clone(),
+                args.body_len,
+            );
             workers.spawn(async move {
                 while next.get() < count {
                     next.set(next.get() + 1);

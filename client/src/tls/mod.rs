@@ -64,10 +64,20 @@
 //! # Memory
 //!
 //! rustls keeps per connection: its state and keys, a buffer for incoming records (4 KiB when
-//! idle, up to ~18 KiB while a 16 KiB record is assembled), and queues for outgoing records and
-//! decrypted plaintext that are empty when idle. [`TlsStream::shrink_idle_buffers`] returns the
-//! incoming buffer to 4 KiB; rustls allows no smaller. The measured figure is in
-//! `client/tests/tls_memory.rs`.
+//! idle, up to ~18 KiB used while a 16 KiB record is assembled, in a `Vec` whose capacity may
+//! have doubled to 32 KiB), and queues for outgoing records and decrypted plaintext that are
+//! empty when idle. [`TlsStream::shrink_idle_buffers`] returns the incoming buffer to 4 KiB;
+//! rustls allows no smaller. The client's pool calls it when a connection goes idle.
+//!
+//! Measured by `tests/tls_memory.rs` (resident memory of 400 idle connections to nginx, per
+//! connection, beyond a plain TCP connection; release build):
+//!
+//! | state of the idle connection | bytes |
+//! |---|---|
+//! | handshake done | ~8,300 |
+//! | after a 100-byte response | ~8,300 |
+//! | after a 256 KiB response, buffers as rustls left them | ~35,500 |
+//! | after a 256 KiB response and `shrink_idle_buffers` | ~9,100 |
 
 mod certificate;
 mod config;
