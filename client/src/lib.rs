@@ -26,7 +26,7 @@
 //! - `send.rs` — one request from `send()` to a response head: redirects, the stale-connection
 //!   retry, getting a connection.
 //! - `pool/` — the keep-alive pool and the total / per-host connection limits, with FIFO waiting.
-//! - `conn/` — one connection: the transport [`Stream`](conn::Stream) (plain TCP; TLS plugs in as a
+//! - `conn/` — one connection: the transport `Stream` (plain TCP; TLS plugs in as a
 //!   variant), the I/O driver that feeds the state machine, the request/idle timer.
 //! - `resolve.rs` — host name to addresses (literal IPs skip it; names go to `getaddrinfo` on a
 //!   helper thread) and connecting to them in order. `dns/` holds the sans-IO pieces of the on-loop
@@ -58,7 +58,7 @@
 //!    (buffers released) or is closed. Dropping a response early closes its connection.
 //!
 //! ## What it does not do (yet)
-//! HTTPS (a TLS stream is being added as another [`Stream`](conn::Stream) variant), HTTP/2,
+//! HTTPS (a TLS stream is being added as another `Stream` variant), HTTP/2,
 //! pipelining, proxies, cookies, compression, chunked request bodies.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

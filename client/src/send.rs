@@ -25,7 +25,7 @@ use crate::body::Body;
 use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
-use crate::pool::Checkout;
+use crate::pool::{Acquire, Checkout};
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
 use crate::request::Request;
@@ -35,22 +35,28 @@ use crate::url::Origin;
 /// The whole-request deadline and the timeout it came from.
 type Deadline = Option<(Instant, Duration)>;
 
-/// Sends `req`, following redirects per the client's policy.
-pub(crate) async fn send(client: &Client, mut req: Request) -> Result<Response, Error> {
+/// Sends `req` (or reports why it could not be built), following redirects per the client's policy.
+pub(crate) async fn send(
+    client: Client,
+    mut req: Result<Request, Error>,
+) -> Result<Response, Error> {
+    // Used in place: moving it out would store the request twice in this future.
+    let Ok(req) = req.as_mut() else {
+        return Err(req.err().expect("not Ok"));
+    };
     let inner = &*client.inner;
-    let started = Instant::now();
-    let deadline = req
-        .timeout
-        .or(inner.config.timeout)
-        .map(|limit| (started.checked_add(limit).unwrap_or(started), limit));
+    let deadline = req.timeout.or(inner.config.timeout).map(|limit| {
+        let now = Instant::now();
+        (now.checked_add(limit).unwrap_or(now), limit)
+    });
     let mut hops = 0;
     loop {
-        let mut response = execute(inner, &req, deadline)
+        let mut response = execute(inner, req, deadline)
             .await
             .map_err(|e| e.with_url(&req.url))?;
         let next = redirect::next(
             &inner.config.redirect,
-            &req,
+            req,
             response.status(),
             response.headers(),
             hops,
@@ -64,7 +70,7 @@ pub(crate) async fn send(client: &Client, mut req: Request) -> Result<Response, 
                 // The redirect's own body is dropped: if it arrived with the head (the usual small
                 // one), its connection is already back in the pool.
                 drop(response);
-                req = next;
+                *req = next;
                 hops += 1;
             }
         }
@@ -90,9 +96,15 @@ async fn execute(
     let mut fresh = false;
     loop {
         let started = Instant::now();
-        let (mut conn, connect) = connection(inner, &origin, fresh, deadline).await?;
+        let (mut conn, connect) = match inner.pool.checkout(&origin, fresh) {
+            // The keep-alive fast path: no future, no allocation.
+            Ok(Checkout::Reused(conn)) => (conn, None),
+            // Waiting and connecting are boxed: rare, and their futures would otherwise make
+            // every request's future larger.
+            other => Box::pin(connection(inner, &origin, other, deadline)).await?,
+        };
         let reused = conn.is_reused();
-        let mut timer = Timer::new(deadline, config.read_timeout);
+        let mut timer = Timer::new(deadline, config.read_timeout, started);
         let head = RequestHead {
             method: &req.method,
             uri: &req.url,
@@ -166,14 +178,15 @@ async fn execute(
     }
 }
 
-/// A connection for `origin`: from the pool, or newly opened. Also returns the connect time.
+/// A connection for `origin` after the pool said "wait" or "open one". Also returns the connect
+/// time.
 async fn connection(
     inner: &ClientInner,
     origin: &Origin<'_>,
-    fresh: bool,
+    checkout: Result<Checkout, Acquire>,
     deadline: Deadline,
 ) -> Result<(Box<Connection>, Option<Duration>), Error> {
-    let checkout = match inner.pool.checkout(origin, fresh) {
+    let checkout = match checkout {
         Ok(checkout) => checkout,
         Err(wait) => match deadline {
             None => wait.await,
@@ -199,9 +212,7 @@ async fn connection(
         (Some(c), Some(r)) => Some(if r.0 < c.0 { r } else { c }),
         (c, r) => c.or(r),
     };
-    // Boxed: connecting is the rare path, and its future would otherwise make every request's
-    // future larger.
-    let opening = Box::pin(conn::open(&inner.resolver, *origin, config.nodelay));
+    let opening = conn::open(&inner.resolver, *origin, config.nodelay);
     let stream = match limit {
         None => opening.await?,
         Some((at, which)) => match timeout_at(at, opening).await {
