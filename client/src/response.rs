@@ -100,6 +100,10 @@ impl Response {
         self.info.redirects = redirects;
     }
 
+    pub(crate) fn set_url(&mut self, url: Uri) {
+        self.url = url;
+    }
+
     /// The body length announced by `Content-Length`, when there is exactly one valid value and no
     /// `Transfer-Encoding` (for a `HEAD` request, the length a `GET` would have had).
     pub fn content_length(&self) -> Option<u64> {
