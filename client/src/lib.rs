@@ -1,4 +1,5 @@
 //! placeholder
 
+pub mod connect;
 pub mod dns;
 pub mod proto;

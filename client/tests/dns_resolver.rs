@@ -1,0 +1,444 @@
+//! The stub resolver against a DNS server inside the test (tests/support_dns) on 127.0.0.1: answers,
+//! CNAME chains, TCP fallback, error codes, silence and retries, spoofed replies, the hosts file,
+//! pins, the search list and the cache. Every test runs under a 10 s bound.
+
+mod support_dns;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use spool_client::dns::{DnsErrorKind, Hosts, QueryType, ResolvConf, Resolver, ResolverBuilder};
+use support_dns::{Fault, TestDns, TYPE_A, TYPE_AAAA};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn ips(list: &[&str]) -> Vec<IpAddr> {
+    list.iter().map(|s| ip(s)).collect()
+}
+
+/// Runs a test body on a fresh loop, failing instead of hanging past 10 s.
+fn run<F: Future>(body: F) -> F::Output {
+    spool_runtime::block_on(async {
+        spool_runtime::time::timeout(Duration::from_secs(10), body)
+            .await
+            .expect("test finished within 10 s")
+    })
+}
+
+/// A resolver asking only `dns`, with a short timeout so failure paths stay quick.
+fn resolver(dns: &TestDns) -> Resolver {
+    builder(dns).build()
+}
+
+fn builder(dns: &TestDns) -> ResolverBuilder {
+    ResolverBuilder::new(dns.resolv_conf(), Hosts::default()).timeout(Duration::from_millis(300))
+}
+
+#[test]
+fn a_and_aaaa_together_then_cached() {
+    let dns = TestDns::start();
+    dns.addr_record("both.test", "192.0.2.1")
+        .addr_record("both.test", "2001:db8::1")
+        .addr_record("both.test", "192.0.2.2");
+    let r = resolver(&dns);
+    run(async {
+        let got = r.lookup("both.test").await.unwrap();
+        assert_eq!(got, ips(&["2001:db8::1", "192.0.2.1", "192.0.2.2"]));
+        assert_eq!(
+            r.lookup("BOTH.test").await.unwrap(),
+            got,
+            "case-insensitive cache hit"
+        );
+    });
+    assert_eq!(dns.queries("both.test", TYPE_A), 1);
+    assert_eq!(dns.queries("both.test", TYPE_AAAA), 1);
+    let stats = r.stats();
+    assert_eq!((stats.udp_queries, stats.cache_hits), (2, 2));
+}
+
+#[test]
+fn families_arrive_separately() {
+    let dns = TestDns::start();
+    dns.addr_record("v4only.test", "192.0.2.4");
+    let r = resolver(&dns);
+    run(async {
+        let mut resolving = r.resolve("v4only.test", 80);
+        let mut seen = Vec::new();
+        while let Some((family, outcome)) = resolving.next().await {
+            seen.push((family, outcome.unwrap()));
+        }
+        seen.sort_by_key(|(f, _)| *f == QueryType::A);
+        assert_eq!(
+            seen,
+            [
+                (QueryType::Aaaa, vec![]),
+                (QueryType::A, ips(&["192.0.2.4"]))
+            ]
+        );
+    });
+}
+
+#[test]
+fn cname_chain_inside_one_answer() {
+    let dns = TestDns::start();
+    dns.cname("www.test", "edge.test")
+        .cname("edge.test", "origin.test")
+        .addr_record("origin.test", "192.0.2.7");
+    let r = resolver(&dns);
+    run(async { assert_eq!(r.lookup("www.test").await.unwrap(), ips(&["192.0.2.7"])) });
+    assert_eq!(
+        dns.queries("origin.test", TYPE_A),
+        0,
+        "one query was enough"
+    );
+}
+
+#[test]
+fn cname_chain_across_queries() {
+    let dns = TestDns::start();
+    dns.follow_cnames(false)
+        .cname("a.test", "b.test")
+        .cname("b.test", "c.test")
+        .addr_record("c.test", "192.0.2.3");
+    let r = resolver(&dns);
+    run(async { assert_eq!(r.lookup("a.test").await.unwrap(), ips(&["192.0.2.3"])) });
+    assert_eq!(dns.queries("b.test", TYPE_A), 1);
+    assert_eq!(dns.queries("c.test", TYPE_A), 1);
+}
+
+#[test]
+fn cname_loop_across_queries_ends() {
+    let dns = TestDns::start();
+    dns.follow_cnames(false)
+        .cname("loop1.test", "loop2.test")
+        .cname("loop2.test", "loop1.test");
+    let r = resolver(&dns);
+    let err = run(r.lookup("loop1.test")).unwrap_err();
+    assert!(
+        matches!(err.kind(), DnsErrorKind::BadResponse { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("CNAME chain"), "{err}");
+    let asked = dns.queries("loop1.test", TYPE_A) + dns.queries("loop2.test", TYPE_A);
+    assert!((2..=10).contains(&asked), "bounded follow-ups, got {asked}");
+}
+
+#[test]
+fn truncated_answer_falls_back_to_tcp() {
+    let dns = TestDns::start();
+    dns.addr_record("big.test", "192.0.2.9")
+        .fault("big.test", Fault::Truncate);
+    let r = resolver(&dns);
+    run(async { assert_eq!(r.lookup("big.test").await.unwrap(), ips(&["192.0.2.9"])) });
+    assert_eq!(dns.tcp_queries(), 2, "A and AAAA both retried over TCP");
+    assert_eq!(r.stats().tcp_queries, 2);
+}
+
+#[test]
+fn datagram_filling_the_buffer_is_treated_as_truncated() {
+    let dns = TestDns::start();
+    dns.addr_record("huge.test", "192.0.2.10")
+        .fault("huge.test", Fault::Oversize);
+    let r = resolver(&dns);
+    run(async { assert_eq!(r.lookup("huge.test").await.unwrap(), ips(&["192.0.2.10"])) });
+    assert_eq!(dns.queries("huge.test", TYPE_A), 2, "UDP, then TCP");
+    assert!(dns.tcp_queries() >= 1);
+}
+
+#[test]
+fn nxdomain_names_the_host_and_server_and_is_cached() {
+    let dns = TestDns::start();
+    let r = resolver(&dns);
+    let err = run(r.lookup("example.invalid")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "no such host: example.invalid (NXDOMAIN from {})",
+            dns.addr()
+        )
+    );
+    assert!(err.is_not_found());
+    let again = run(r.lookup("example.invalid")).unwrap_err();
+    assert_eq!(
+        again.to_string(),
+        "no such host: example.invalid (NXDOMAIN cached)"
+    );
+    assert_eq!(dns.queries("example.invalid", TYPE_A), 1);
+    assert_eq!(dns.queries("example.invalid", TYPE_AAAA), 1);
+}
+
+#[test]
+fn negative_answer_without_soa_is_not_cached() {
+    let dns = TestDns::start();
+    dns.negative_ttl(None);
+    let r = resolver(&dns);
+    for _ in 0..2 {
+        assert!(run(r.lookup("gone.test")).unwrap_err().is_not_found());
+    }
+    assert_eq!(dns.queries("gone.test", TYPE_A), 2);
+}
+
+#[test]
+fn name_without_addresses() {
+    let dns = TestDns::start();
+    dns.empty_name("bare.test");
+    let err = run(resolver(&dns).lookup("bare.test")).unwrap_err();
+    assert!(
+        matches!(err.kind(), DnsErrorKind::NoAddresses { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("no addresses for host: bare.test"),
+        "{err}"
+    );
+}
+
+#[test]
+fn servfail_is_reported_and_not_asked_again() {
+    let dns = TestDns::start();
+    dns.fault("broken.test", Fault::ServFail);
+    let err = run(resolver(&dns).lookup("broken.test")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "DNS server failure for host: broken.test (SERVFAIL from {})",
+            dns.addr()
+        )
+    );
+    // attempts is 2, but a server that answered SERVFAIL is not asked the same question again.
+    assert_eq!(dns.queries("broken.test", TYPE_A), 1);
+}
+
+#[test]
+fn servfail_from_one_server_tries_the_next() {
+    let (bad, good) = (TestDns::start(), TestDns::start());
+    bad.fault("x.test", Fault::Refused);
+    good.addr_record("x.test", "192.0.2.11");
+    let r = builder(&good)
+        .nameservers([bad.addr(), good.addr()])
+        .build();
+    run(async { assert_eq!(r.lookup("x.test").await.unwrap(), ips(&["192.0.2.11"])) });
+    assert_eq!(bad.queries("x.test", TYPE_A), 1);
+}
+
+#[test]
+fn silence_times_out_after_every_attempt() {
+    let dns = TestDns::start();
+    dns.fault("quiet.test", Fault::Silent);
+    let r = builder(&dns)
+        .timeout(Duration::from_millis(150))
+        .attempts(2)
+        .build();
+    let err = run(r.lookup("quiet.test")).unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "DNS lookup of quiet.test timed out (no answer from {} after 2 attempts)",
+            dns.addr()
+        )
+    );
+    assert_eq!(dns.queries("quiet.test", TYPE_A), 2);
+    assert_eq!(dns.queries("quiet.test", TYPE_AAAA), 2);
+}
+
+#[test]
+fn silence_then_the_retry_is_answered() {
+    let dns = TestDns::start();
+    // The first round's two queries (A and AAAA) are dropped; the second attempt is answered.
+    dns.addr_record("shy.test", "192.0.2.12")
+        .fault("shy.test", Fault::SilentFirst(2));
+    let r = builder(&dns)
+        .timeout(Duration::from_millis(150))
+        .attempts(2)
+        .build();
+    run(async { assert_eq!(r.lookup("shy.test").await.unwrap(), ips(&["192.0.2.12"])) });
+    assert_eq!(dns.queries("shy.test", TYPE_A), 2);
+}
+
+#[test]
+fn silent_server_then_the_next_one() {
+    let (quiet, good) = (TestDns::start(), TestDns::start());
+    quiet.fault("y.test", Fault::Silent);
+    good.addr_record("y.test", "192.0.2.13");
+    let r = builder(&good)
+        .nameservers([quiet.addr(), good.addr()])
+        .timeout(Duration::from_millis(150))
+        .attempts(1)
+        .build();
+    run(async { assert_eq!(r.lookup("y.test").await.unwrap(), ips(&["192.0.2.13"])) });
+    assert_eq!(quiet.queries("y.test", TYPE_A), 1);
+    assert_eq!(good.queries("y.test", TYPE_A), 1);
+}
+
+#[test]
+fn closed_server_port_fails_fast_to_the_next_server() {
+    let good = TestDns::start();
+    good.addr_record("z.test", "192.0.2.14");
+    // A UDP port nobody listens on: the connected socket gets ECONNREFUSED from the ICMP error.
+    let closed: SocketAddr = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap()
+    };
+    // With a 30 s timeout, only the refusal (not the timeout) can get us under the 10 s test bound.
+    let r = builder(&good)
+        .nameservers([closed, good.addr()])
+        .timeout(Duration::from_secs(30))
+        .build();
+    run(async { assert_eq!(r.lookup("z.test").await.unwrap(), ips(&["192.0.2.14"])) });
+}
+
+#[test]
+fn replies_with_wrong_id_or_question_are_ignored() {
+    let dns = TestDns::start();
+    dns.addr_record("id.test", "192.0.2.15")
+        .fault("id.test", Fault::WrongIdFirst)
+        .addr_record("q.test", "192.0.2.16")
+        .fault("q.test", Fault::WrongQuestionFirst);
+    let r = resolver(&dns);
+    run(async {
+        assert_eq!(r.lookup("id.test").await.unwrap(), ips(&["192.0.2.15"]));
+        assert_eq!(r.lookup("q.test").await.unwrap(), ips(&["192.0.2.16"]));
+    });
+    // Each family got one forged reply before the real one.
+    assert_eq!(r.stats().ignored_datagrams, 4);
+}
+
+#[test]
+fn replies_from_another_address_are_ignored() {
+    let dns = TestDns::start();
+    dns.addr_record("spoof.test", "192.0.2.17")
+        .fault("spoof.test", Fault::SpoofFirst);
+    let r = resolver(&dns);
+    run(async { assert_eq!(r.lookup("spoof.test").await.unwrap(), ips(&["192.0.2.17"])) });
+}
+
+#[test]
+fn formerr_to_edns_retries_without_it() {
+    let dns = TestDns::start();
+    dns.addr_record("old.test", "192.0.2.18")
+        .fault("old.test", Fault::FormErrOnEdns);
+    let r = resolver(&dns);
+    run(async { assert_eq!(r.lookup("old.test").await.unwrap(), ips(&["192.0.2.18"])) });
+    assert_eq!(
+        dns.queries("old.test", TYPE_A),
+        2,
+        "with EDNS0, then without"
+    );
+}
+
+#[test]
+fn hosts_file_localhost_literals_and_pins_skip_dns() {
+    let dns = TestDns::start();
+    let hosts = Hosts::parse("192.0.2.50 intranet.box box\n::1 box\n");
+    let r = ResolverBuilder::new(dns.resolv_conf(), hosts)
+        .pin("pinned.test", Some(8443), vec![ip("192.0.2.60")])
+        .build();
+    dns.addr_record("pinned.test", "192.0.2.61");
+    run(async {
+        assert_eq!(
+            r.lookup("Intranet.Box").await.unwrap(),
+            ips(&["192.0.2.50"])
+        );
+        assert_eq!(r.lookup("box").await.unwrap(), ips(&["::1", "192.0.2.50"]));
+        assert_eq!(
+            r.lookup("localhost").await.unwrap(),
+            ips(&["::1", "127.0.0.1"])
+        );
+        assert_eq!(
+            r.lookup("api.localhost.").await.unwrap(),
+            ips(&["::1", "127.0.0.1"])
+        );
+        assert_eq!(r.lookup("192.0.2.99").await.unwrap(), ips(&["192.0.2.99"]));
+        assert_eq!(
+            r.lookup("[2001:db8::9]").await.unwrap(),
+            ips(&["2001:db8::9"])
+        );
+        let pinned = r.resolve("pinned.test", 8443).addrs().await.unwrap();
+        assert_eq!(pinned, ips(&["192.0.2.60"]));
+        assert_eq!(dns.udp_queries(), 0, "nothing so far needed DNS");
+        // The pin is for port 8443 only; another port goes to DNS.
+        let other = r.resolve("pinned.test", 443).addrs().await.unwrap();
+        assert_eq!(other, ips(&["192.0.2.61"]));
+        // A pin for every port, added later.
+        r.pin("PINNED.test.", None, vec![ip("2001:db8::60")]);
+        let any = r.resolve("pinned.test", 443).addrs().await.unwrap();
+        assert_eq!(any, ips(&["2001:db8::60"]));
+    });
+}
+
+#[test]
+fn search_list_and_ndots() {
+    let dns = TestDns::start();
+    dns.addr_record("db.b.test", "192.0.2.20")
+        .addr_record("db.test", "192.0.2.21");
+    let conf = ResolvConf {
+        search: ["a.test", "b.test"]
+            .iter()
+            .map(|d| spool_client::dns::Name::from_ascii(d).unwrap())
+            .collect(),
+        ..dns.resolv_conf()
+    };
+    let r = ResolverBuilder::new(conf, Hosts::default()).build();
+    run(async {
+        // "db" has fewer dots than ndots (1): search domains first; db.a.test does not exist.
+        assert_eq!(r.lookup("db").await.unwrap(), ips(&["192.0.2.20"]));
+        // An absolute name is asked as is.
+        assert_eq!(r.lookup("db.test.").await.unwrap(), ips(&["192.0.2.21"]));
+    });
+    assert_eq!(dns.queries("db.a.test", TYPE_A), 1);
+    assert_eq!(dns.queries("db.b.test", TYPE_A), 1);
+    assert_eq!(dns.queries("db.b.test", TYPE_AAAA), 1);
+}
+
+#[test]
+fn invalid_names_fail_without_queries() {
+    let dns = TestDns::start();
+    let r = resolver(&dns);
+    for bad in ["a..b", "", "under score!.test"] {
+        let err = run(r.lookup(bad)).unwrap_err();
+        assert!(
+            matches!(err.kind(), DnsErrorKind::InvalidName(_)),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(dns.udp_queries(), 0);
+}
+
+#[test]
+fn zero_ttl_answers_are_not_cached() {
+    let dns = TestDns::start();
+    dns.ttl(0).addr_record("fleeting.test", "192.0.2.22");
+    let r = resolver(&dns);
+    run(async {
+        for _ in 0..2 {
+            assert_eq!(
+                r.lookup("fleeting.test").await.unwrap(),
+                ips(&["192.0.2.22"])
+            );
+        }
+    });
+    assert_eq!(dns.queries("fleeting.test", TYPE_A), 2);
+}
+
+#[test]
+fn a_caller_giving_up_does_not_cancel_the_lookup() {
+    let dns = TestDns::start();
+    dns.addr_record("slow.test", "192.0.2.23")
+        .fault("slow.test", Fault::Delay(Duration::from_millis(200)));
+    let r = resolver(&dns);
+    run(async {
+        // The first caller (the leader) gives up long before the answer.
+        let early =
+            spool_runtime::time::timeout(Duration::from_millis(20), r.lookup("slow.test")).await;
+        assert!(early.is_err());
+        // A second caller joins the query still in flight instead of sending another.
+        assert_eq!(r.lookup("slow.test").await.unwrap(), ips(&["192.0.2.23"]));
+    });
+    assert_eq!(dns.queries("slow.test", TYPE_A), 1);
+    assert_eq!(r.stats().coalesced, 2);
+}
