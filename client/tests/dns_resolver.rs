@@ -442,3 +442,22 @@ fn a_caller_giving_up_does_not_cancel_the_lookup() {
     assert_eq!(dns.queries("slow.test", TYPE_A), 1);
     assert_eq!(r.stats().coalesced, 2);
 }
+
+#[test]
+fn only_a_closed_server_port_is_a_clear_error() {
+    let closed: SocketAddr = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap()
+    };
+    let conf = ResolvConf {
+        nameservers: vec![closed],
+        timeout: Duration::from_secs(30),
+        ..ResolvConf::default()
+    };
+    let r = Resolver::with_config(conf, Hosts::default());
+    let err = run(r.lookup("any.test")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("DNS lookup of any.test failed: connection refused by DNS server {closed}")
+    );
+}
