@@ -191,30 +191,37 @@ impl Resolver {
         if let Ok(ip) = literal.parse::<IpAddr>() {
             return Resolving::known(host, &[ip]);
         }
-        let norm = normalize(host);
-        if let Some(addrs) = self.pinned(&norm, port) {
+        if let Some(addrs) = self.pinned(host, port) {
             return Resolving::known(host, &addrs);
         }
         if let Some(addrs) = self.shared.hosts.lookup(host) {
             return Resolving::known(host, addrs);
-        }
-        if let Err(e) = Name::from_ascii(host) {
-            return Resolving::failed(host, DnsErrorKind::InvalidName(e));
         }
 
         self.shared.stats_mut().lookups += 1;
         let key = host.to_ascii_lowercase();
         let now = Instant::now();
         let mut resolving = Resolving::new(host);
-        let mut lead = Vec::new();
         // AAAA first: Happy Eyeballs prefers IPv6 (RFC 8305 §3 sends AAAA first too).
+        let mut missed = Vec::new();
         for qtype in [QueryType::Aaaa, QueryType::A] {
-            let hit = self.shared.cache.borrow_mut().get(&key, qtype, now);
-            if let Lookup::Hit(cached) = hit {
-                self.shared.stats_mut().cache_hits += 1;
-                resolving.push_ready(qtype, cached_outcome(host, cached));
-                continue;
+            match self.shared.cache.borrow_mut().get(&key, qtype, now) {
+                Lookup::Hit(cached) => {
+                    self.shared.stats_mut().cache_hits += 1;
+                    resolving.push_ready(qtype, cached_outcome(host, cached));
+                }
+                Lookup::Miss => missed.push(qtype),
             }
+        }
+        if missed.is_empty() {
+            return resolving;
+        }
+        // Checked only now: a cached name was valid when it was stored.
+        if let Err(e) = Name::from_ascii(host) {
+            return Resolving::failed(host, DnsErrorKind::InvalidName(e));
+        }
+        let mut lead = Vec::new();
+        for qtype in missed {
             let (tx, rx) = oneshot::channel();
             let mut inflight = self.shared.inflight.borrow_mut();
             let entry = (key.clone(), qtype);
@@ -233,12 +240,13 @@ impl Resolver {
         resolving
     }
 
-    fn pinned(&self, norm: &str, port: Option<u16>) -> Option<Vec<IpAddr>> {
+    fn pinned(&self, host: &str, port: Option<u16>) -> Option<Vec<IpAddr>> {
         let pins = self.shared.pins.borrow();
         if pins.is_empty() {
             return None;
         }
-        let key = |p| (norm.to_owned(), p);
+        let norm = normalize(host);
+        let key = |p| (norm.clone(), p);
         port.and_then(|p| pins.get(&key(Some(p))))
             .or_else(|| pins.get(&key(None)))
             .cloned()
