@@ -50,6 +50,7 @@
 //!   `resolver_name` (servers × attempts for one name: CNAME follow-ups, TCP and EDNS fallbacks).
 //! * [`Resolving`]: one lookup's per-family outcomes as they arrive (for Happy Eyeballs).
 //! * [`DnsError`]: why a lookup failed, naming the host and the server.
+//! * [`ResolvePin`]: curl's `--resolve HOST:PORT:ADDR` syntax, for pinned names.
 //! * `udp`: one round on a fresh connected UDP socket; `tcp`: the TCP fallback exchange.
 //!
 //! Happy Eyeballs connection racing lives in [`crate::connect`].
@@ -67,6 +68,7 @@ pub mod resolver;
 mod resolver_error;
 mod resolver_lookup;
 mod resolver_name;
+mod resolver_pin;
 mod resolver_resolving;
 pub mod response;
 mod tcp;
@@ -90,6 +92,7 @@ pub use inflight::{InFlight, Role};
 pub use name::{Name, NameError};
 pub use resolver::{Resolver, ResolverBuilder, ResolverStats};
 pub use resolver_error::{DnsError, DnsErrorKind};
+pub use resolver_pin::{ResolvePin, ResolvePinError};
 pub use resolver_resolving::{FamilyOutcome, Resolving};
 pub use response::{parse_response, Rcode, Record, RecordData, Response};
 pub use wire::{Query, QueryType, WireError};

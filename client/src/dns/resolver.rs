@@ -220,6 +220,12 @@ impl Resolver {
         if let Err(e) = Name::from_ascii(host) {
             return Resolving::failed(host, DnsErrorKind::InvalidName(e));
         }
+        // Fail before touching the in-flight table: an entry begun without its task would make
+        // every later caller for this name wait forever.
+        assert!(
+            spool_runtime::current_stats().is_some(),
+            "spool: resolving {host:?} needs a running spool runtime (call it inside block_on)"
+        );
         let mut lead = Vec::new();
         for qtype in missed {
             let (tx, rx) = oneshot::channel();
