@@ -461,3 +461,43 @@ fn only_a_closed_server_port_is_a_clear_error() {
         format!("DNS lookup of any.test failed: connection refused by DNS server {closed}")
     );
 }
+
+#[test]
+fn the_first_family_answered_is_handed_out_first() {
+    let dns = TestDns::start();
+    dns.addr_record("lag.test", "192.0.2.30")
+        .addr_record("lag.test", "2001:db8::30")
+        .fault_for(
+            "lag.test",
+            TYPE_AAAA,
+            Fault::Delay(Duration::from_millis(150)),
+        );
+    let r = resolver(&dns);
+    run(async {
+        let mut resolving = r.resolve("lag.test", 443);
+        let first = resolving.next().await.unwrap();
+        assert_eq!(first, (QueryType::A, Ok(ips(&["192.0.2.30"]))));
+        assert!(!resolving.is_done());
+        let second = resolving.next().await.unwrap();
+        assert_eq!(second, (QueryType::Aaaa, Ok(ips(&["2001:db8::30"]))));
+        assert!(resolving.next().await.is_none());
+    });
+}
+
+#[test]
+fn rotate_spreads_lookups_over_the_servers() {
+    let (one, two) = (TestDns::start(), TestDns::start());
+    for dns in [&one, &two] {
+        dns.wildcard("test", 1);
+    }
+    let mut conf = one.resolv_conf();
+    conf.nameservers.push(two.addr());
+    conf.rotate = true;
+    let r = Resolver::with_config(conf, Hosts::default());
+    run(async {
+        for i in 0..4 {
+            r.lookup(&format!("r{i}.test")).await.unwrap();
+        }
+    });
+    assert_eq!((one.udp_queries(), two.udp_queries()), (4, 4));
+}
