@@ -35,6 +35,7 @@ use spool_runtime::net::TcpStream;
 use spool_runtime::time::{sleep_until, Sleep};
 
 use crate::dns::{DnsError, QueryType, Resolver, Resolving};
+use crate::error::describe_io;
 
 /// RFC 8305 §5's recommended delay between starting two connection attempts.
 pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -280,24 +281,26 @@ impl Race {
         }
     }
 
-    /// The error for a race that nobody won: the single failure as it was, or all of them listed
-    /// with the kind of the last.
+    /// The error for a race that nobody won, worded like the rest of the client's errors: the last
+    /// failure and its address, then every earlier one (kind: the last failure's).
     fn into_error(mut self) -> io::Error {
-        match self.errors.len() {
-            0 => io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to"),
-            1 => self.errors.pop().expect("one error").1,
-            n => {
-                let kind = self.errors[n - 1].1.kind();
-                let list: Vec<String> = self
-                    .errors
-                    .iter()
-                    .map(|(addr, e)| format!("{addr}: {e}"))
-                    .collect();
-                io::Error::new(
-                    kind,
-                    format!("all {n} connection attempts failed: {}", list.join("; ")),
-                )
-            }
+        let Some((addr, last)) = self.errors.pop() else {
+            return io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to");
+        };
+        let mut text = format!("{} while connecting to {addr}", describe_io(&last));
+        if !self.errors.is_empty() {
+            let others: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(addr, e)| format!("{addr}: {}", describe_io(e)))
+                .collect();
+            let n = others.len();
+            text.push_str(&format!(
+                " (after {n} other address{} failed: {})",
+                if n == 1 { "" } else { "es" },
+                others.join("; ")
+            ));
         }
+        io::Error::new(last.kind(), text)
     }
 }
