@@ -194,3 +194,75 @@ impl UdpRound {
         self.ignored
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::{Name, QueryType};
+
+    /// A round with one outstanding query (id 7, `a.test` A) and the bytes of a bare NOERROR reply.
+    fn setup() -> (UdpRound, SocketAddr, Vec<u8>) {
+        // Connecting a UDP socket sends nothing, so any address will do as "the server".
+        let server: SocketAddr = "127.0.0.1:53".parse().unwrap();
+        let mut round = UdpRound::open(server).unwrap();
+        let query = Query {
+            id: 7,
+            name: Name::from_ascii("a.test").unwrap(),
+            qtype: QueryType::A,
+            edns: false,
+        };
+        let mut reply = query.encode();
+        reply[2] |= 0x80; // QR: a response
+        round.outstanding.push(Outstanding {
+            tag: 3,
+            query,
+            deadline: Instant::now() + Duration::from_secs(5),
+        });
+        (round, server, reply)
+    }
+
+    fn feed(round: &mut UdpRound, msg: &[u8], from: SocketAddr) -> Option<RoundEvent> {
+        round.buf[..msg.len()].copy_from_slice(msg);
+        round.accept(msg.len(), from).map(|(tag, _, event)| {
+            assert_eq!(tag, 3);
+            event
+        })
+    }
+
+    #[test]
+    fn only_matching_datagrams_from_the_server_count() {
+        spool_runtime::block_on(async {
+            let (mut round, server, mut reply) = setup();
+            // The kernel already filters a connected socket; this is the second line of defence.
+            assert!(feed(&mut round, &reply, "127.0.0.1:5353".parse().unwrap()).is_none());
+            assert!(feed(&mut round, &reply, "127.0.0.2:53".parse().unwrap()).is_none());
+            reply[1] = 8; // another id
+            assert!(feed(&mut round, &reply, server).is_none());
+            assert!(feed(&mut round, &reply[..5], server).is_none());
+            assert_eq!(round.ignored(), 4);
+            reply[1] = 7;
+            let event = feed(&mut round, &reply, server);
+            assert!(
+                matches!(
+                    event,
+                    Some(RoundEvent::Answer(Answer::NoData { negative_ttl: None }))
+                ),
+                "{event:?}"
+            );
+            assert!(round.outstanding.is_empty());
+        });
+    }
+
+    #[test]
+    fn a_datagram_filling_the_buffer_counts_as_truncated() {
+        spool_runtime::block_on(async {
+            let (mut round, server, mut reply) = setup();
+            reply.resize(RECV_BUF_LEN, 0); // trailing bytes past the counted sections
+            let event = feed(&mut round, &reply, server);
+            assert!(
+                matches!(event, Some(RoundEvent::Answer(Answer::Truncated))),
+                "{event:?}"
+            );
+        });
+    }
+}
