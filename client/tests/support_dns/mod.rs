@@ -23,6 +23,7 @@
 #![allow(dead_code, unused_imports)] // each test crate uses a different subset
 
 mod message;
+pub mod util;
 mod zone;
 
 use std::io::{ErrorKind, Read, Write};
