@@ -39,6 +39,8 @@ use crate::error::describe_io;
 
 /// RFC 8305 §5's recommended delay between starting two connection attempts.
 pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+/// The shortest delay between two attempts the race accepts (RFC 8305 §5's lower bound).
+pub const MIN_ATTEMPT_DELAY: Duration = Duration::from_millis(10);
 /// RFC 8305 §3's recommended wait for AAAA after A has arrived first.
 pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
 
@@ -53,8 +55,8 @@ pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HappyEyeballs {
-    /// How long an attempt runs alone before the next one starts (default 250 ms; the RFC advises
-    /// against going below 10 ms).
+    /// How long an attempt runs alone before the next one starts (default 250 ms; values below
+    /// [`MIN_ATTEMPT_DELAY`] are raised to it).
     pub attempt_delay: Duration,
     /// How long to wait for AAAA once A has arrived (default 50 ms).
     pub resolution_delay: Duration,
@@ -107,7 +109,7 @@ impl From<ConnectError> for io::Error {
 
 /// Connects to the first of `addrs` that accepts, racing them per Happy Eyeballs: the families are
 /// interleaved starting with the family of `addrs[0]`, and a new attempt starts every
-/// `attempt_delay`, or at once when an attempt fails.
+/// `attempt_delay` (at least [`MIN_ATTEMPT_DELAY`]), or at once when an attempt fails.
 ///
 /// ```
 /// use spool_client::connect::{connect_happy, CONNECTION_ATTEMPT_DELAY};
@@ -206,7 +208,9 @@ impl Race {
             running: Vec::new(),
             next_start: sleep_until(Instant::now()),
             start_now: true,
-            delay,
+            // RFC 8305 §5: the delay MUST NOT be less than 10 ms, or a slow network gets a burst
+            // of parallel handshakes.
+            delay: delay.max(MIN_ATTEMPT_DELAY),
             errors: Vec::new(),
         }
     }
