@@ -425,3 +425,24 @@ fn at_the_total_limit_a_finished_connection_goes_to_the_next_request_for_its_hos
     });
     assert_eq!(server.accepted(), 4);
 }
+
+#[test]
+fn a_client_outlives_its_runtime() {
+    // Pooled connections belong to the runtime that opened them: when it ends, they are closed,
+    // and the client opens new ones in the next runtime.
+    let server = Server::start(|_| Reply::ok("x"));
+    let client = Client::new();
+    for round in 0..3 {
+        let response = run(LIMIT, async {
+            let response = client.get(server.url("/")).send().await.unwrap();
+            assert!(!response.info().reused, "round {round}");
+            let again = client.get(server.url("/")).send().await.unwrap();
+            assert!(again.info().reused, "round {round}");
+            again
+        });
+        // Read (and return the connection) outside any runtime: it must not be pooled.
+        drop(response);
+        assert_eq!(client.pool_status().idle, 0, "round {round}");
+    }
+    assert_eq!(server.accepted(), 3);
+}

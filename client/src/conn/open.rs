@@ -1,10 +1,12 @@
-//! Opening a new connection: resolve the host, connect, set socket options, and for https run the
-//! TLS handshake with the client's [`TlsConnector`] (so all connections share its session cache).
+//! Opening a new connection: resolve the host and connect (Happy Eyeballs, see `resolve`), set
+//! socket options, and for https run the TLS handshake with the client's [`TlsConnector`] (so all
+//! connections share its session cache).
 //!
 //! Time limits are the caller's: it bounds this whole future with the connect timeout.
 
-use crate::error::{describe_io, Error, ErrorKind};
-use crate::resolve::{self, Resolver};
+use crate::connect::ConnectError;
+use crate::error::{Error, ErrorKind};
+use crate::resolve::Resolver;
 use crate::tls::TlsConnector;
 use crate::url::Origin;
 
@@ -21,35 +23,17 @@ pub(crate) async fn open(
     nodelay: bool,
     tls: &TlsConnector,
 ) -> Result<Stream, Error> {
-    let addrs = resolver
-        .resolve(origin.bare_host(), origin.port)
+    let tcp = resolver
+        .connect(origin.bare_host(), origin.port)
         .await
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Dns,
-                format!(
-                    "could not resolve host {}: {}",
-                    origin.bare_host(),
-                    describe_io(&e)
-                ),
-            )
-            .with_source(e)
+        .map_err(|e| match e {
+            // The DNS error already names the host and what went wrong.
+            ConnectError::Resolve(e) => Error::new(ErrorKind::Dns, e.to_string()).with_source(e),
+            // "connection refused while connecting to 127.0.0.1:80 (after ...)".
+            ConnectError::Connect(e) => {
+                Error::new(ErrorKind::Connect, e.to_string()).with_source(e)
+            }
         })?;
-    let tcp = resolve::connect(addrs.as_slice()).await.map_err(|e| {
-        let others = match e.tried {
-            0 | 1 => String::new(),
-            n => format!(" (after {} other addresses failed)", n - 1),
-        };
-        Error::new(
-            ErrorKind::Connect,
-            format!(
-                "{} while connecting to {}{others}",
-                describe_io(&e.error),
-                e.addr
-            ),
-        )
-        .with_source(e.error)
-    })?;
     if nodelay {
         // Best effort: a request/response client wants small writes sent at once.
         let _ = tcp.set_nodelay(true);

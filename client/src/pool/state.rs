@@ -331,7 +331,10 @@ impl PoolState {
             }
         }
         let lifetime = idle_lifetime(self.cfg.idle_timeout, conn.keep_alive_hint());
+        // Outside a runtime (a response finished after `block_on` returned) the connection's
+        // reactor is gone or going: it cannot be reused.
         let keep = self.global_waiting == 0
+            && spool_runtime::current_stats().is_some()
             && self.cfg.max_idle_per_host > 0
             && self.cfg.max_idle > 0
             && lifetime != Some(Duration::ZERO);
@@ -425,6 +428,19 @@ impl PoolState {
             let host = self.hosts.remove(h);
             self.index.remove(&host.key);
         }
+    }
+
+    /// Closes every idle connection (their runtime is ending).
+    pub(crate) fn close_all_idle(&mut self) {
+        let ids: Vec<usize> = self.hosts.iter().map(|(h, _)| h).collect();
+        for h in ids {
+            while let Some(idle) = self.hosts[h].idle.pop() {
+                self.idle_total -= 1;
+                self.close(h, idle.conn);
+            }
+            self.gc_host(h);
+        }
+        self.idle_order.clear();
     }
 
     /// Closes expired (or server-closed) idle connections; returns the next expiry.
