@@ -1,0 +1,491 @@
+//! The scheduler: which URL starts when. One coordinator on the loop's thread reads URLs, keeps at most
+//! `--concurrency` requests in flight and at most `--per-host` per origin, and turns each finished request
+//! into exactly one result.
+//!
+//! # Fairness within a bounded window
+//!
+//! URLs are read ahead into a window of at most `window` parked entries (4 × concurrency, at least 1024),
+//! each parked in a queue of its origin. Origins with a parked URL and room under their cap wait in the
+//! `runnable` ring; a free slot goes to the origin at the front, which then moves to the back. So an
+//! origin at its cap never holds back URLs of other origins (as long as they are within the window), a
+//! slow origin only ever occupies its own `--per-host` slots, and busy origins take turns.
+//! With `--per-host 0` every URL goes to one unlimited queue and no origin is computed at all.
+//!
+//! # Exactly one result per URL
+//!
+//! Each request runs in its own task, which hands its [`Attempt`] to the coordinator through a queue.
+//! A guard in the task reports a failure if the task dies without doing so (a panic), so no URL is lost.
+//! Lines that cannot be URLs are reported as soon as they are read.
+//!
+//! # Running out of file descriptors
+//!
+//! A request that could not get a socket (`EMFILE`, `ENFILE`) comes back as
+//! [`Attempt::OutOfDescriptors`]: its URL goes back to the front of its queue and the number of requests
+//! allowed in flight drops to what is in flight now, then grows by one per finished request (so the tool
+//! settles just under the limit instead of failing URLs). With nothing in flight there is nothing to wait
+//! for, so the retry is delayed instead; a URL gives up only after `fd_patience` of that.
+//!
+//! # How the coordinator runs
+//!
+//! [`run`] is one `poll_fn`: each poll takes finished requests, reads input into the window, starts what
+//! may start, redraws the progress bar when due, and returns `Pending` having registered its waker with
+//! every source of news (the finished queue, a pipe read in flight, the redraw and retry timers).
+
+use crate::input::{Entry, Input};
+use crate::origin::write_origin;
+use crate::outcome::{Kind, Outcome};
+use crate::progress::{Tally, REDRAW};
+use spool_runtime::time::{sleep, Sleep};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::{poll_fn, Future};
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// How long a retry waits after running out of descriptors with nothing in flight.
+const FD_RETRY_DELAY: Duration = Duration::from_millis(50);
+
+/// The limits the scheduler keeps.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Requests in flight at most (≥ 1).
+    pub concurrency: usize,
+    /// Requests in flight per origin at most; 0 = no limit.
+    pub per_host: usize,
+    /// Parked URLs read ahead at most.
+    pub window: usize,
+    /// How long a URL may keep failing to get a descriptor while nothing else is in flight.
+    pub fd_patience: Duration,
+}
+
+impl Settings {
+    /// The window for `concurrency`: 4 × concurrency, at least 1024.
+    pub fn window_for(concurrency: usize) -> usize {
+        concurrency.saturating_mul(4).max(1024)
+    }
+}
+
+/// How one request attempt ended.
+#[derive(Debug)]
+pub enum Attempt {
+    /// With a response or a failure: the URL's result (`elapsed` is filled in by the scheduler).
+    Done(Outcome),
+    /// No socket or file could be opened for lack of descriptors: try again later.
+    OutOfDescriptors(String),
+}
+
+/// Where results go, and the periodic chores (flushing, progress).
+pub trait Report {
+    /// One URL finished.
+    fn finished(&mut self, outcome: &Outcome, tally: &Tally) -> io::Result<()>;
+    /// Called about every [`REDRAW`] while [`wants_ticks`](Report::wants_ticks) says so.
+    fn tick(&mut self, tally: &Tally, total: Option<u64>, in_flight: usize) -> io::Result<()>;
+    /// Whether a tick is due work (a bar to redraw, buffered lines to flush).
+    fn wants_ticks(&self) -> bool;
+}
+
+/// How the run ended, when it was not cut short by an output error.
+#[derive(Debug)]
+pub struct Finish {
+    /// Counts of all URLs.
+    pub tally: Tally,
+    /// Reading the input failed part-way (the URLs read before were all handled).
+    pub input_error: Option<io::Error>,
+}
+
+/// Fetch every URL of `input` with `start(index, url)`, under `settings`, reporting each result to
+/// `report`. Returns when every URL read has its result; fails only when `report` does.
+pub async fn run<F, Fut>(
+    input: &mut Input,
+    settings: &Settings,
+    start: F,
+    report: &mut dyn Report,
+) -> io::Result<Finish>
+where
+    F: FnMut(u64, Rc<str>) -> Fut,
+    Fut: Future<Output = Attempt> + 'static,
+{
+    let mut s = Scheduler {
+        input,
+        settings,
+        start,
+        report,
+        finished: Rc::new(Finished::default()),
+        queues: Queues::new(settings.per_host),
+        in_flight: 0,
+        limit: settings.concurrency,
+        tally: Tally::default(),
+        input_done: false,
+        input_error: None,
+        tick: None,
+        retry: None,
+    };
+    poll_fn(|cx| s.poll(cx)).await?;
+    Ok(Finish {
+        tally: s.tally,
+        input_error: s.input_error,
+    })
+}
+
+/// A URL on its way: parked, in flight, or back for a retry.
+struct Job {
+    index: u64,
+    url: Rc<str>,
+    /// Slot of its origin in [`Queues::hosts`].
+    host: usize,
+    /// When its first attempt started.
+    started: Option<Instant>,
+    /// When it first found no descriptor, if it did.
+    starved_since: Option<Instant>,
+}
+
+/// Finished attempts, handed from request tasks to the coordinator.
+#[derive(Default)]
+struct Finished {
+    queue: RefCell<VecDeque<(Job, Attempt)>>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Finished {
+    fn push(&self, job: Job, attempt: Attempt) {
+        self.queue.borrow_mut().push_back((job, attempt));
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+}
+
+/// Lives in each request task; delivers its result, or a failure if the task dies first.
+struct Delivery {
+    finished: Rc<Finished>,
+    job: Option<Job>,
+}
+
+impl Delivery {
+    fn deliver(mut self, attempt: Attempt) {
+        if let Some(job) = self.job.take() {
+            self.finished.push(job, attempt);
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            let o = Outcome::failed(
+                job.index,
+                job.url.clone(),
+                Kind::Other,
+                "request task panicked",
+            );
+            self.finished.push(job, Attempt::Done(o));
+        }
+    }
+}
+
+/// The per-origin queues.
+struct Queues {
+    /// Requests per origin at most; 0 = unlimited.
+    cap: usize,
+    /// Origins by slot; slot 0 is the unlimited queue (every URL when `cap` is 0, and URLs without a
+    /// recognisable origin); freed slots are reused.
+    hosts: Vec<Host>,
+    free: Vec<usize>,
+    by_origin: HashMap<Box<str>, usize>,
+    /// Origins with parked URLs and room, in turn order; each appears at most once.
+    runnable: VecDeque<usize>,
+    /// URLs parked over all origins.
+    parked: usize,
+    /// Scratch for computing an origin without allocating.
+    origin: String,
+}
+
+#[derive(Default)]
+struct Host {
+    origin: Box<str>,
+    active: usize,
+    parked: VecDeque<Job>,
+    /// In `runnable`.
+    queued: bool,
+}
+
+impl Queues {
+    fn new(cap: usize) -> Queues {
+        Queues {
+            cap,
+            hosts: vec![Host::default()],
+            free: Vec::new(),
+            by_origin: HashMap::new(),
+            runnable: VecDeque::new(),
+            parked: 0,
+            origin: String::new(),
+        }
+    }
+
+    fn has_room(&self, slot: usize) -> bool {
+        slot == 0 || self.hosts[slot].active < self.cap
+    }
+
+    /// The slot for `url`'s origin, made if new.
+    fn slot_for(&mut self, url: &str) -> usize {
+        if self.cap == 0 || !write_origin(url, &mut self.origin) {
+            return 0;
+        }
+        if let Some(&slot) = self.by_origin.get(self.origin.as_str()) {
+            return slot;
+        }
+        let origin: Box<str> = self.origin.as_str().into();
+        let host = Host {
+            origin: origin.clone(),
+            ..Host::default()
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.hosts[slot] = host;
+                slot
+            }
+            None => {
+                self.hosts.push(host);
+                self.hosts.len() - 1
+            }
+        };
+        self.by_origin.insert(origin, slot);
+        slot
+    }
+
+    /// Park `job` at the back (new) or front (a retry) of its origin's queue.
+    fn park(&mut self, job: Job, front: bool) {
+        let slot = job.host;
+        let host = &mut self.hosts[slot];
+        if front {
+            host.parked.push_front(job);
+        } else {
+            host.parked.push_back(job);
+        }
+        self.parked += 1;
+        self.make_runnable(slot, front);
+    }
+
+    fn make_runnable(&mut self, slot: usize, front: bool) {
+        if !self.hosts[slot].queued && !self.hosts[slot].parked.is_empty() && self.has_room(slot) {
+            self.hosts[slot].queued = true;
+            if front {
+                self.runnable.push_front(slot);
+            } else {
+                self.runnable.push_back(slot);
+            }
+        }
+    }
+
+    /// The next URL allowed to start, counted as active.
+    fn next(&mut self) -> Option<Job> {
+        while let Some(slot) = self.runnable.pop_front() {
+            self.hosts[slot].queued = false;
+            let Some(job) = self.hosts[slot].parked.pop_front() else {
+                continue;
+            };
+            self.parked -= 1;
+            self.hosts[slot].active += 1;
+            self.make_runnable(slot, false);
+            return Some(job);
+        }
+        None
+    }
+
+    /// A request of `slot` ended: free its place; forget the origin once nothing of it is left.
+    fn release(&mut self, slot: usize) {
+        let host = &mut self.hosts[slot];
+        host.active -= 1;
+        if slot != 0 && host.active == 0 && host.parked.is_empty() {
+            let origin = std::mem::take(&mut host.origin);
+            host.parked = VecDeque::new();
+            self.by_origin.remove(&origin);
+            self.free.push(slot);
+        } else {
+            self.make_runnable(slot, false);
+        }
+    }
+}
+
+struct Scheduler<'a, F> {
+    input: &'a mut Input,
+    settings: &'a Settings,
+    start: F,
+    report: &'a mut dyn Report,
+    finished: Rc<Finished>,
+    queues: Queues,
+    in_flight: usize,
+    /// Requests allowed in flight now: `concurrency`, less while descriptors are short.
+    limit: usize,
+    tally: Tally,
+    input_done: bool,
+    input_error: Option<io::Error>,
+    /// Next redraw/flush, while ticks are wanted.
+    tick: Option<Sleep>,
+    /// No starts before this fires (out of descriptors with nothing in flight).
+    retry: Option<Sleep>,
+}
+
+impl<F, Fut> Scheduler<'_, F>
+where
+    F: FnMut(u64, Rc<str>) -> Fut,
+    Fut: Future<Output = Attempt> + 'static,
+{
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            self.take_finished()?;
+            let read = self.read_input(cx)?;
+            let started = self.start_jobs(cx);
+            if self.input_done && self.in_flight == 0 && self.queues.parked == 0 {
+                self.report.tick(&self.tally, self.input.known_total(), 0)?;
+                return Poll::Ready(Ok(()));
+            }
+            if !read && !started && self.finished.queue.borrow().is_empty() {
+                break;
+            }
+        }
+        self.poll_tick(cx)?;
+        let mut waker = self.finished.waker.borrow_mut();
+        if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Account for every finished attempt.
+    fn take_finished(&mut self) -> io::Result<()> {
+        loop {
+            let Some((mut job, attempt)) = self.finished.queue.borrow_mut().pop_front() else {
+                return Ok(());
+            };
+            self.in_flight -= 1;
+            self.queues.release(job.host);
+            match attempt {
+                Attempt::Done(mut outcome) => {
+                    if let Some(t) = job.started {
+                        outcome.elapsed = t.elapsed();
+                    }
+                    // Recover from a descriptor shortage one finished request at a time.
+                    if self.limit < self.settings.concurrency {
+                        self.limit += 1;
+                    }
+                    self.report_done(&outcome)?;
+                }
+                Attempt::OutOfDescriptors(message) => {
+                    let now = Instant::now();
+                    let since = *job.starved_since.get_or_insert(now);
+                    self.limit = self.in_flight.max(1);
+                    if self.in_flight == 0 && now.duration_since(since) >= self.settings.fd_patience
+                    {
+                        let mut o =
+                            Outcome::failed(job.index, job.url.clone(), Kind::Descriptors, message);
+                        o.elapsed = job.started.map_or(Duration::ZERO, |t| t.elapsed());
+                        self.report_done(&o)?;
+                        continue;
+                    }
+                    if self.in_flight == 0 {
+                        self.retry = Some(sleep(FD_RETRY_DELAY));
+                    }
+                    self.queues.park(job, true);
+                }
+            }
+        }
+    }
+
+    fn report_done(&mut self, outcome: &Outcome) -> io::Result<()> {
+        self.tally.add(outcome);
+        self.report.finished(outcome, &self.tally)
+    }
+
+    /// Read URLs while the window has room; `true` if any was read.
+    fn read_input(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let mut any = false;
+        while !self.input_done && self.queues.parked < self.settings.window {
+            match self.input.poll_next(cx) {
+                Poll::Pending => break,
+                Poll::Ready(None) => self.input_done = true,
+                Poll::Ready(Some(Err(e))) => {
+                    self.input_done = true;
+                    self.input_error = Some(e);
+                }
+                Poll::Ready(Some(Ok(entry))) => {
+                    any = true;
+                    self.admit(entry)?;
+                }
+            }
+        }
+        Ok(any)
+    }
+
+    fn admit(&mut self, entry: Entry) -> io::Result<()> {
+        if let Some(problem) = entry.problem {
+            return self.report_done(&Outcome::failed(
+                entry.index,
+                entry.url,
+                Kind::InvalidUrl,
+                problem,
+            ));
+        }
+        let host = self.queues.slot_for(&entry.url);
+        let job = Job {
+            index: entry.index,
+            url: entry.url,
+            host,
+            started: None,
+            starved_since: None,
+        };
+        self.queues.park(job, false);
+        Ok(())
+    }
+
+    /// Start what may start; `true` if anything did.
+    fn start_jobs(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(retry) = &mut self.retry {
+            if Pin::new(retry).poll(cx).is_pending() {
+                return false;
+            }
+            self.retry = None;
+        }
+        let mut any = false;
+        while self.in_flight < self.limit {
+            let Some(mut job) = self.queues.next() else {
+                break;
+            };
+            job.started.get_or_insert_with(Instant::now);
+            let request = (self.start)(job.index, job.url.clone());
+            let delivery = Delivery {
+                finished: self.finished.clone(),
+                job: Some(job),
+            };
+            self.in_flight += 1;
+            spool_runtime::spawn(async move {
+                let attempt = request.await;
+                delivery.deliver(attempt);
+            });
+            any = true;
+        }
+        any
+    }
+
+    /// Redraw and flush about every [`REDRAW`] while there is a bar or unflushed output.
+    fn poll_tick(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if !self.report.wants_ticks() {
+            self.tick = None;
+            return Ok(());
+        }
+        let tick = self.tick.get_or_insert_with(|| sleep(REDRAW));
+        while Pin::new(&mut *tick).poll(cx).is_ready() {
+            tick.reset(Instant::now() + REDRAW);
+            self.report
+                .tick(&self.tally, self.input.known_total(), self.in_flight)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;
