@@ -46,11 +46,21 @@ struct Args {
     per_host: usize,
 
     /// Limit for a whole request, body included, in seconds.
-    #[arg(long = "timeout", value_name = "SECS", default_value = "30")]
+    #[arg(
+        long = "timeout",
+        value_name = "SECS",
+        default_value = "30",
+        allow_negative_numbers = true
+    )]
     timeout: String,
 
     /// Limit for establishing a connection, in seconds.
-    #[arg(long = "connect-timeout", value_name = "SECS", default_value = "10")]
+    #[arg(
+        long = "connect-timeout",
+        value_name = "SECS",
+        default_value = "10",
+        allow_negative_numbers = true
+    )]
     connect_timeout: String,
 
     /// Stop reading a body past this many bytes and report an error (default: no limit).

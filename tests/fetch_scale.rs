@@ -1,0 +1,119 @@
+//! `fetch` at scale and under pressure: 100,000 URLs with bounded memory, `ulimit -n 64` with
+//! concurrency 500, and the built-in demo.
+
+mod fetch_util;
+mod support;
+
+use fetch_util::{assert_one_per_index, run, run_with, Scratch};
+use std::time::Duration;
+use support::{Nginx, NginxOptions};
+
+/// Generous: the tool needs a few MiB; this only catches memory that grows with the input.
+const RSS_BOUND_MIB: f64 = 200.0;
+
+#[test]
+fn hundred_thousand_urls_with_bounded_memory() {
+    let Some(nginx) = Nginx::start(NginxOptions::new().file("s", vec![b's'; 100])) else {
+        return;
+    };
+    let dir = Scratch::new("100k");
+    let n = 100_000;
+    let list: String = (0..n)
+        .map(|i| format!("{}?{i}\n", nginx.url("/s")))
+        .collect();
+    let input = dir.file("urls", list.as_bytes());
+    let out = dir.path().join("out.jsonl");
+    let ran = run_with(
+        &[
+            "-i",
+            &input,
+            "-o",
+            out.to_str().unwrap(),
+            "-c",
+            "256",
+            "--per-host",
+            "64",
+        ],
+        None,
+        None,
+        Duration::from_secs(300),
+    );
+    assert_eq!(ran.code(), 0, "{}", ran.stderr);
+    let s = ran.summary();
+    assert_eq!(s["urls"], n.to_string());
+    assert_eq!(s["ok"], n.to_string());
+    assert_eq!(s["bytes"], (100 * n).to_string());
+    let rss: f64 = s["peak_rss_mib"].parse().unwrap();
+    eprintln!("100k URLs: peak RSS {rss} MiB, {}", ran.stderr.trim());
+    assert!(rss < RSS_BOUND_MIB, "peak RSS {rss} MiB");
+    let lines = fetch_util::parse_lines(&std::fs::read_to_string(&out).unwrap());
+    assert_one_per_index(&lines, n);
+    assert!(lines
+        .iter()
+        .all(|l| l["status"] == 200 && l["bytes"] == 100));
+}
+
+#[test]
+fn keeps_going_with_64_descriptors_and_concurrency_500() {
+    let Some(nginx) = Nginx::start(NginxOptions::new().file("s", "x")) else {
+        return;
+    };
+    let dir = Scratch::new("ulimit");
+    let n = 3000;
+    // Two origins (keep-alive and close ports) so connections keep opening and closing.
+    let list: String = (0..n)
+        .map(|i| {
+            let url = if i % 2 == 0 {
+                nginx.url("/s")
+            } else {
+                nginx.close_url("/s")
+            };
+            format!("{url}?{i}\n")
+        })
+        .collect();
+    let input = dir.file("urls", list.as_bytes());
+    let ran = run_with(
+        &[
+            "-i",
+            &input,
+            "-c",
+            "500",
+            "--per-host",
+            "0",
+            "--no-progress",
+        ],
+        None,
+        Some("ulimit -n 64 &&"),
+        Duration::from_secs(180),
+    );
+    assert_eq!(ran.code(), 0, "{}", ran.stderr);
+    let lines = ran.lines();
+    assert_one_per_index(&lines, n);
+    assert!(
+        lines.iter().all(|l| l["status"] == 200),
+        "every URL succeeds"
+    );
+}
+
+#[test]
+fn demo_runs_and_reports() {
+    let dir = Scratch::new("demo");
+    let out = dir.path().join("demo.jsonl");
+    let ran = run(&["--demo", "500", "-c", "50"]);
+    assert_eq!(ran.code(), 0, "{ran:?}");
+    assert_eq!(ran.stdout, "", "demo results go to -o only");
+    let s = ran.summary();
+    assert_eq!((&*s["urls"], &*s["ok"], &*s["err"]), ("500", "500", "0"));
+    // 100, 1000 and 10000 bytes in turn.
+    let want: u64 = (0..500u64)
+        .map(|i| [100, 1000, 10_000][(i % 3) as usize])
+        .sum();
+    assert_eq!(s["bytes"], want.to_string());
+    assert!(s["req_per_s"].parse::<f64>().unwrap() > 0.0);
+    eprintln!("demo: {}", ran.stderr.trim());
+
+    let ran = run(&["--demo", "300", "-o", out.to_str().unwrap()]);
+    assert_eq!(ran.code(), 0, "{ran:?}");
+    let lines = fetch_util::parse_lines(&std::fs::read_to_string(&out).unwrap());
+    assert_one_per_index(&lines, 300);
+}
