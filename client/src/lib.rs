@@ -1,4 +1,98 @@
-//! placeholder
+//! # spool-client
+//!
+//! A minimal HTTP/1.1 client for the single-threaded [spool runtime](spool_runtime): one thread,
+//! thousands of requests in flight, a keep-alive pool, and an API shaped like reqwest's.
+//!
+//! ```no_run
+//! spool_runtime::block_on(async {
+//!     let client = spool_client::Client::new();
+//!     let response = client.get("http://127.0.0.1:8080/hello.txt").send().await?;
+//!     assert!(response.status().is_success());
+//!     let text = response.text().await?;
+//!     println!("{text}");
+//!     Ok::<(), spool_client::Error>(())
+//! })
+//! .unwrap();
+//! ```
+//!
+//! ## Layout
+//! Two layers: a sans-IO protocol core that only sees bytes, and the I/O half that owns sockets,
+//! time and the pool.
+//!
+//! - [`proto`] — the sans-IO HTTP/1.1 state machine: encodes request heads, parses response heads,
+//!   frames bodies (RFC 9112), says whether a connection may be reused. No sockets, no clock.
+//! - `client.rs` — [`Client`], the cheap-to-clone handle; `builder.rs` — [`ClientBuilder`] and the
+//!   defaults; `request.rs` — [`RequestBuilder`], checked before anything is sent.
+//! - `send.rs` — one request from `send()` to a response head: redirects, the stale-connection
+//!   retry, getting a connection.
+//! - `pool/` — the keep-alive pool and the total / per-host connection limits, with FIFO waiting.
+//! - `conn/` — one connection: the transport [`Stream`](conn::Stream) (plain TCP; TLS plugs in as a
+//!   variant), the I/O driver that feeds the state machine, the request/idle timer.
+//! - `resolve.rs` — host name to addresses (literal IPs skip it; names go to `getaddrinfo` on a
+//!   helper thread) and connecting to them in order. `dns/` holds the sans-IO pieces of the on-loop
+//!   resolver that will replace the helper thread.
+//! - `response.rs` + `body.rs` — [`Response`] and reading its body (`chunk`, `bytes`, `text`);
+//!   `charset.rs` decodes text.
+//! - `redirect.rs` — [`redirect::Policy`] and the RFC 9110 §15.4 rules; `join.rs` resolves
+//!   relative `Location`s (RFC 3986 §5.2); `url.rs` checks URLs; `auth.rs` turns `user:pass@` into
+//!   Basic authorization.
+//! - `buffers.rs` — per-thread free lists of read and write buffers.
+//! - `error.rs` — [`Error`] and [`ErrorKind`].
+//!
+//! ## How a request flows
+//! 1. `client.get(url)` checks the URL (scheme http/https, a host, no spaces or control characters);
+//!    `.header()` checks names and values. A mistake is returned by `send()` before any byte is sent.
+//! 2. `send()` asks the pool for a connection to the URL's origin (scheme + host + port). An idle
+//!    one is reused if a free probe finds it still open; otherwise the request takes a host slot,
+//!    then a global slot (waiting in line when either limit is reached), and a new connection is
+//!    opened: resolve the host, connect, all within the connect timeout.
+//! 3. The driver asks the state machine to encode the request head and writes head and body in one
+//!    system call. If the socket cannot take them, the task parks its waker in the runtime's reactor
+//!    and returns `Pending`; the loop waits in `epoll_wait` until readiness or the next timer.
+//! 4. When the socket turns readable, the driver takes a read buffer, reads, and feeds the bytes to
+//!    the state machine, which yields the response head: `send()` returns a [`Response`].
+//!    A pooled connection that the server closed before answering is retried once on a fresh
+//!    connection, for idempotent methods. A 301/302/303/307/308 is followed per the redirect policy.
+//! 5. The body is read on demand; its bytes are slices of the read buffer, not copies. At the end,
+//!    the state machine says whether the connection may be reused: it goes back to the pool
+//!    (buffers released) or is closed. Dropping a response early closes its connection.
+//!
+//! ## What it does not do (yet)
+//! HTTPS (a TLS stream is being added as another [`Stream`](conn::Stream) variant), HTTP/2,
+//! pipelining, proxies, cookies, compression, chunked request bodies.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod auth;
+mod body;
+mod buffers;
+mod builder;
+mod charset;
+mod client;
+mod conn;
+mod error;
+mod join;
+mod pool;
+mod request;
+mod resolve;
+mod response;
+mod send;
+mod url;
 
 pub mod dns;
 pub mod proto;
+pub mod redirect;
+
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use error::{Error, ErrorKind};
+pub use pool::PoolStatus;
+pub use request::RequestBuilder;
+pub use response::{Response, ResponseInfo};
+pub use url::IntoUrl;
+
+/// Re-exported from the `http` crate: the types requests and responses are made of.
+pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+
+/// Re-exported from the `bytes` crate: body chunks are [`Bytes`].
+pub use bytes::Bytes;

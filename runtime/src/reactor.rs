@@ -87,7 +87,12 @@ impl Reactor {
     }
 
     /// Is `dir` ready? If not, park the task's waker for it.
-    pub(crate) fn poll_ready(&self, key: usize, dir: Direction, cx: &mut Context<'_>) -> Poll<Ready> {
+    pub(crate) fn poll_ready(
+        &self,
+        key: usize,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<Ready> {
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[key];
         let ready = slot.ready.intersection(dir.mask());

@@ -74,10 +74,7 @@ impl Builder {
             reactor: Reactor::new(driver),
             shared,
         });
-        Ok(Runtime {
-            core,
-            config: self,
-        })
+        Ok(Runtime { core, config: self })
     }
 }
 
@@ -133,7 +130,9 @@ impl Runtime {
         loop {
             // 1. Run ready tasks, a bounded number of them.
             for _ in 0..self.config.max_tasks_per_turn {
-                let Some(id) = core.executor.pop_ready() else { break };
+                let Some(id) = core.executor.pop_ready() else {
+                    break;
+                };
                 if id == MAIN {
                     main.clear_scheduled();
                     let mut cx = Context::from_waker(&main_waker);

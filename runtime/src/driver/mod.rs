@@ -106,9 +106,18 @@ mod tests {
 
     #[test]
     fn sub_millisecond_waits_round_up() {
-        assert_eq!(round_up_to_ms(Duration::from_micros(1)), Duration::from_millis(1));
-        assert_eq!(round_up_to_ms(Duration::from_micros(1500)), Duration::from_millis(2));
+        assert_eq!(
+            round_up_to_ms(Duration::from_micros(1)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            round_up_to_ms(Duration::from_micros(1500)),
+            Duration::from_millis(2)
+        );
         assert_eq!(round_up_to_ms(Duration::ZERO), Duration::ZERO);
-        assert_eq!(round_up_to_ms(Duration::from_millis(7)), Duration::from_millis(7));
+        assert_eq!(
+            round_up_to_ms(Duration::from_millis(7)),
+            Duration::from_millis(7)
+        );
     }
 }

@@ -144,7 +144,13 @@ impl<T: 'static> JoinSet<T> {
 
     /// Abort every running member; their outcomes become cancelled `JoinError`s.
     pub fn abort_all(&mut self) {
-        let ids: Vec<usize> = self.shared.live.borrow().iter().map(|(_, id)| *id).collect();
+        let ids: Vec<usize> = self
+            .shared
+            .live
+            .borrow()
+            .iter()
+            .map(|(_, id)| *id)
+            .collect();
         for id in ids {
             context::try_with_core(|core| core.executor.abort(id));
         }
@@ -153,7 +159,13 @@ impl<T: 'static> JoinSet<T> {
 
 impl<T> Drop for JoinSet<T> {
     fn drop(&mut self) {
-        let ids: Vec<usize> = self.shared.live.borrow().iter().map(|(_, id)| *id).collect();
+        let ids: Vec<usize> = self
+            .shared
+            .live
+            .borrow()
+            .iter()
+            .map(|(_, id)| *id)
+            .collect();
         for id in ids {
             context::try_with_core(|core| core.executor.abort(id));
         }

@@ -25,8 +25,8 @@ pub(crate) mod spawn;
 pub(crate) mod waker;
 mod yield_now;
 
-pub use yield_now::yield_now;
 pub(crate) use waker::{Shared, TaskWaker};
+pub use yield_now::yield_now;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -67,7 +67,11 @@ impl Executor {
     }
 
     /// Store a new task and schedule its first poll.
-    pub(crate) fn insert(&self, future: Pin<Box<dyn Future<Output = ()>>>, shared: &Arc<Shared>) -> usize {
+    pub(crate) fn insert(
+        &self,
+        future: Pin<Box<dyn Future<Output = ()>>>,
+        shared: &Arc<Shared>,
+    ) -> usize {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let id = entry.key();
@@ -108,8 +112,12 @@ impl Executor {
         let (mut future, waker) = {
             let mut tasks = self.tasks.borrow_mut();
             // A missing task or one already taken out is a stale wake: nothing to do.
-            let Some(task) = tasks.get_mut(id) else { return };
-            let Some(future) = task.future.take() else { return };
+            let Some(task) = tasks.get_mut(id) else {
+                return;
+            };
+            let Some(future) = task.future.take() else {
+                return;
+            };
             task.waker.clear_scheduled();
             (future, Waker::from(task.waker.clone()))
         };

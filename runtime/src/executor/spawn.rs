@@ -56,11 +56,13 @@ where
             // Pinned inside this block so the user's future is dropped (its destructors run) before the
             // outcome is published to whoever waits for it.
             let mut future = pin!(future);
-            poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-                Ok(Poll::Pending) => Poll::Pending,
-                Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
-            })
+            poll_fn(
+                |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+                },
+            )
             .await
         };
         guard.complete(outcome);

@@ -41,7 +41,10 @@ impl Shared {
     }
 
     fn push_remote(&self, id: usize) {
-        self.remote.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+        self.remote
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(id);
         self.remote_pending.store(true, Ordering::Release);
         self.unparker.unpark();
     }

@@ -32,8 +32,13 @@ impl<S: AsRawFd> IoSource<S> {
     /// Register `sock` (already non-blocking) with the current runtime's reactor.
     pub(crate) fn new(sock: S, initial: Ready) -> io::Result<IoSource<S>> {
         let fd = sock.as_raw_fd();
-        let key = context::with_core("creating a socket", |core| core.reactor.register(fd, initial))?;
-        Ok(IoSource { sock: Some(sock), key })
+        let key = context::with_core("creating a socket", |core| {
+            core.reactor.register(fd, initial)
+        })?;
+        Ok(IoSource {
+            sock: Some(sock),
+            key,
+        })
     }
 
     pub(crate) fn get(&self) -> &S {
@@ -42,7 +47,9 @@ impl<S: AsRawFd> IoSource<S> {
 
     /// Wait until `dir` is (probably) ready.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Ready> {
-        context::with_core("socket I/O", |core| core.reactor.poll_ready(self.key, dir, cx))
+        context::with_core("socket I/O", |core| {
+            core.reactor.poll_ready(self.key, dir, cx)
+        })
     }
 
     /// Whether `dir` is marked ready, without parking a waker.
@@ -74,7 +81,11 @@ impl<S: AsRawFd> IoSource<S> {
     }
 
     /// Try `op` once if `dir` is marked ready; never waits. `WouldBlock` if it is not ready.
-    pub(crate) fn try_io<R>(&self, dir: Direction, op: impl FnOnce(&S) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
         if !self.is_ready(dir) {
             return Err(io::ErrorKind::WouldBlock.into());
         }

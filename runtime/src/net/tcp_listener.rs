@@ -50,7 +50,8 @@ impl TcpListener {
 
     /// Wait for the next connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = poll_fn(|cx| self.io.poll_io(Direction::Read, cx, |l| l.accept())).await?;
+        let (stream, addr) =
+            poll_fn(|cx| self.io.poll_io(Direction::Read, cx, |l| l.accept())).await?;
         Ok((TcpStream::from_std(stream)?, addr))
     }
 

@@ -68,9 +68,10 @@ impl TcpStream {
         }
         match io.get().peer_addr() {
             Ok(_) => Ok(TcpStream { io }),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                Err(io::Error::new(io::ErrorKind::ConnectionRefused, "connection failed"))
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "connection failed",
+            )),
             Err(e) => Err(e),
         }
     }
@@ -141,8 +142,13 @@ impl TcpStream {
     }
 
     /// Write from several buffers in one syscall (e.g. a request head and its body).
-    pub fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(Direction::Write, cx, |mut s| s.write_vectored(bufs))
+    pub fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(Direction::Write, cx, |mut s| s.write_vectored(bufs))
     }
 
     /// Read without waiting: `WouldBlock` unless the reactor has seen the socket readable. Costs no
@@ -207,13 +213,21 @@ fn libc_einprogress() -> i32 {
 }
 
 impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         TcpStream::poll_read(&self, cx, buf)
     }
 }
 
 impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         TcpStream::poll_write(&self, cx, buf)
     }
 
@@ -236,13 +250,21 @@ impl futures_io::AsyncWrite for TcpStream {
 }
 
 impl futures_io::AsyncRead for &TcpStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         TcpStream::poll_read(self.get_mut(), cx, buf)
     }
 }
 
 impl futures_io::AsyncWrite for &TcpStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         TcpStream::poll_write(self.get_mut(), cx, buf)
     }
 

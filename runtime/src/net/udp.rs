@@ -42,7 +42,11 @@ impl UdpSocket {
 
     /// Send one datagram to `target`.
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(Direction::Write, cx, |s| s.send_to(buf, target))).await
+        poll_fn(|cx| {
+            self.io
+                .poll_io(Direction::Write, cx, |s| s.send_to(buf, target))
+        })
+        .await
     }
 
     /// Receive one datagram; returns its length and sender.
@@ -51,7 +55,11 @@ impl UdpSocket {
     }
 
     /// Poll form of [`UdpSocket::recv_from`].
-    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> {
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         self.io.poll_io(Direction::Read, cx, |s| s.recv_from(buf))
     }
 

@@ -30,7 +30,10 @@ pub fn interval(period: Duration) -> Interval {
 
 /// Ticks every `period`, the first tick at `start`.
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "interval period must be greater than zero");
+    assert!(
+        !period.is_zero(),
+        "interval period must be greater than zero"
+    );
     Interval {
         sleep: sleep_until(start),
         period,

@@ -82,8 +82,9 @@ impl Future for Sleep {
         let deadline = self.deadline;
         match self.key {
             Some(key) => {
-                let fired =
-                    context::with_core("sleep", |core| core.timers.borrow_mut().poll_fired(key, cx.waker()));
+                let fired = context::with_core("sleep", |core| {
+                    core.timers.borrow_mut().poll_fired(key, cx.waker())
+                });
                 if fired && Instant::now() >= deadline {
                     self.cancel();
                     return Poll::Ready(());
@@ -100,8 +101,9 @@ impl Future for Sleep {
                 if Instant::now() >= deadline {
                     return Poll::Ready(());
                 }
-                let key =
-                    context::with_core("sleep", |core| core.timers.borrow_mut().insert(deadline, cx.waker()));
+                let key = context::with_core("sleep", |core| {
+                    core.timers.borrow_mut().insert(deadline, cx.waker())
+                });
                 self.key = Some(key);
                 Poll::Pending
             }

@@ -199,7 +199,10 @@ mod tests {
             t.cancel(*k);
         }
         assert_eq!(t.len(), 1000);
-        assert!(t.heap.len() < 5000, "compaction should have dropped stale items");
+        assert!(
+            t.heap.len() < 5000,
+            "compaction should have dropped stale items"
+        );
         assert_eq!(t.fire_due(base + Duration::from_secs(10)), 1000);
         assert_eq!(count.0.load(Ordering::SeqCst), 1000);
         assert_eq!(t.next_deadline(), None);

@@ -1,0 +1,238 @@
+//! [`ClientBuilder`]: every setting of a [`Client`], with the defaults a caller gets from
+//! [`Client::new`].
+
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use crate::client::Client;
+use crate::error::{Error, ErrorKind};
+use crate::pool::PoolConfig;
+use crate::proto::Limits;
+use crate::redirect::Policy;
+
+/// The user agent sent when the caller sets none.
+pub(crate) const DEFAULT_USER_AGENT: &str = concat!("spool/", env!("CARGO_PKG_VERSION"));
+
+/// Settings shared by every request of a client (fixed once built).
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub connect_timeout: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub read_timeout: Option<Duration>,
+    pub limits: Limits,
+    pub max_body_bytes: u64,
+    pub pool: PoolConfig,
+    pub redirect: Policy,
+    /// Checked at build time to be a valid header value.
+    pub user_agent: Option<String>,
+    pub nodelay: bool,
+}
+
+/// Builds a [`Client`] with settings other than the defaults.
+///
+/// | setting | default |
+/// |---|---|
+/// | [`connect_timeout`](Self::connect_timeout) (resolve + connect) | 10 s |
+/// | [`timeout`](Self::timeout) (whole request, body included) | none |
+/// | [`read_timeout`](Self::read_timeout) (longest wait for the next bytes) | 30 s |
+/// | [`max_response_head_bytes`](Self::max_response_head_bytes) | 64 KiB |
+/// | [`max_headers`](Self::max_headers) | 128 |
+/// | [`max_body_bytes`](Self::max_body_bytes) (for `bytes()`/`text()`) | 10 MiB |
+/// | [`pool_idle_timeout`](Self::pool_idle_timeout) | 15 s |
+/// | [`pool_max_idle_per_host`](Self::pool_max_idle_per_host) | the per-host limit |
+/// | [`pool_max_idle`](Self::pool_max_idle) | the total limit |
+/// | [`max_connections`](Self::max_connections) | 256 |
+/// | [`max_connections_per_host`](Self::max_connections_per_host) | 8 |
+/// | [`redirect`](Self::redirect) | follow up to 10 |
+/// | [`user_agent`](Self::user_agent) | `spool/0.1.0` |
+/// | [`tcp_nodelay`](Self::tcp_nodelay) | true |
+///
+/// ```
+/// use std::time::Duration;
+/// let client = spool_client::Client::builder()
+///     .timeout(Duration::from_secs(30))
+///     .max_connections_per_host(4)
+///     .redirect(spool_client::redirect::Policy::none())
+///     .user_agent("my-crawler/1.0")
+///     .build()
+///     .unwrap();
+/// # drop(client);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until build() is called"]
+pub struct ClientBuilder {
+    config: Config,
+    max_idle_per_host: Option<usize>,
+    max_idle: Option<usize>,
+    user_agent: Option<String>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            config: Config {
+                connect_timeout: Some(Duration::from_secs(10)),
+                timeout: None,
+                read_timeout: Some(Duration::from_secs(30)),
+                limits: Limits::default(),
+                max_body_bytes: 10 * 1024 * 1024,
+                pool: PoolConfig {
+                    idle_timeout: Some(Duration::from_secs(15)),
+                    max_idle_per_host: 8,
+                    max_idle: 256,
+                    max_connections: 256,
+                    max_per_host: 8,
+                },
+                redirect: Policy::default(),
+                user_agent: Some(DEFAULT_USER_AGENT.to_string()),
+                nodelay: true,
+            },
+            max_idle_per_host: None,
+            max_idle: None,
+            user_agent: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults listed above.
+    pub fn new() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Longest time to resolve the host and open the TCP connection (`None`: no limit). Default 10 s.
+    pub fn connect_timeout(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.config.connect_timeout = limit.into();
+        self
+    }
+
+    /// Longest time for a whole request: waiting for a connection, connecting, sending, redirects,
+    /// and reading the body to its end (`None`: no limit, the default). A request's own
+    /// [`RequestBuilder::timeout`](crate::RequestBuilder::timeout) takes precedence.
+    pub fn timeout(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.config.timeout = limit.into();
+        self
+    }
+
+    /// Longest wait for the server to send the next bytes, or to take more of the request, before
+    /// giving up (`None`: no limit). It restarts whenever bytes move. Default 30 s.
+    pub fn read_timeout(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.config.read_timeout = limit.into();
+        self
+    }
+
+    /// Largest response head (status line and headers) accepted; larger is
+    /// [`ErrorKind::TooLarge`]. Default 64 KiB.
+    pub fn max_response_head_bytes(mut self, bytes: usize) -> Self {
+        self.config.limits.max_head_bytes = bytes;
+        self
+    }
+
+    /// Most header fields accepted in a response head; more is [`ErrorKind::TooLarge`]. Default 128.
+    pub fn max_headers(mut self, count: usize) -> Self {
+        self.config.limits.max_headers = count;
+        self
+    }
+
+    /// Largest body [`Response::bytes`](crate::Response::bytes) and
+    /// [`Response::text`](crate::Response::text) collect; larger is [`ErrorKind::TooLarge`].
+    /// [`Response::chunk`](crate::Response::chunk) streams without a cap. Default 10 MiB.
+    pub fn max_body_bytes(mut self, bytes: u64) -> Self {
+        self.config.max_body_bytes = bytes;
+        self
+    }
+
+    /// How long an unused connection stays in the pool (`None`: until the server closes it).
+    /// Shortened for a connection whose server sent `Keep-Alive: timeout=N`. Default 15 s.
+    pub fn pool_idle_timeout(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.config.pool.idle_timeout = limit.into();
+        self
+    }
+
+    /// Most idle connections kept per host (never more than the per-host limit; 0 disables
+    /// keep-alive). Default: the per-host limit.
+    pub fn pool_max_idle_per_host(mut self, count: usize) -> Self {
+        self.max_idle_per_host = Some(count);
+        self
+    }
+
+    /// Most idle connections kept over all hosts; beyond it the oldest is closed. Default: the total
+    /// connection limit.
+    pub fn pool_max_idle(mut self, count: usize) -> Self {
+        self.max_idle = Some(count);
+        self
+    }
+
+    /// Most connections open at once over all hosts, idle ones included (0: no limit). Requests
+    /// beyond it wait in arrival order; an idle connection to another host is closed to make room.
+    /// Default 256.
+    pub fn max_connections(mut self, count: usize) -> Self {
+        self.config.pool.max_connections = count;
+        self
+    }
+
+    /// Most connections open at once to one scheme+host+port (0: no limit). Requests beyond it
+    /// wait in arrival order, without holding back requests to other hosts. Default 8.
+    pub fn max_connections_per_host(mut self, count: usize) -> Self {
+        self.config.pool.max_per_host = count;
+        self
+    }
+
+    /// Which redirects to follow. Default: up to 10, never from https to http.
+    pub fn redirect(mut self, policy: Policy) -> Self {
+        self.config.redirect = policy;
+        self
+    }
+
+    /// The `User-Agent` sent with every request that does not set its own. Default `spool/0.1.0`.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// Disables Nagle's algorithm on new connections (default true: requests leave at once).
+    pub fn tcp_nodelay(mut self, enabled: bool) -> Self {
+        self.config.nodelay = enabled;
+        self
+    }
+
+    /// Checks the settings and creates the client.
+    ///
+    /// Fails with [`ErrorKind::Builder`] for a user agent containing CR, LF, NUL or another control
+    /// character, or a head limit too small to hold a status line.
+    pub fn build(self) -> Result<Client, Error> {
+        let mut config = self.config;
+        if let Some(agent) = self.user_agent {
+            if HeaderValue::from_str(&agent).is_err() {
+                return Err(Error::new(
+                    ErrorKind::Builder,
+                    format!("user agent {agent:?} contains a control character"),
+                ));
+            }
+            config.user_agent = Some(agent);
+        }
+        if config.limits.max_head_bytes < 16 {
+            return Err(Error::new(
+                ErrorKind::Builder,
+                format!(
+                    "max_response_head_bytes {} cannot hold a status line",
+                    config.limits.max_head_bytes
+                ),
+            ));
+        }
+        let unlimited = |n: usize| if n == 0 { usize::MAX } else { n };
+        let pool = &mut config.pool;
+        pool.max_connections = unlimited(pool.max_connections);
+        pool.max_per_host = unlimited(pool.max_per_host);
+        pool.max_idle_per_host = self
+            .max_idle_per_host
+            .unwrap_or(usize::MAX)
+            .min(pool.max_per_host);
+        pool.max_idle = self
+            .max_idle
+            .unwrap_or(usize::MAX)
+            .min(pool.max_connections);
+        Ok(Client::from_config(config))
+    }
+}

@@ -1,0 +1,190 @@
+//! The I/O driver: writes what the state machine encodes, reads what it needs, and hands it its
+//! bytes. It never looks inside them.
+//!
+//! Hot-path choices (a keep-alive request should cost one `write` and one `read`):
+//! - head and a body of up to [`INLINE_BODY`] bytes are copied into one buffer and written with one
+//!   `write`; larger bodies go with the head in one `writev`;
+//! - nothing is read until the reactor says the socket is readable, and only then is a read buffer
+//!   taken (so waiting requests hold no buffer);
+//! - a read that does not fill the buffer has drained the socket, so the runtime waits for the next
+//!   readiness edge instead of spending a `read` to learn `WouldBlock`;
+//! - read bytes are joined to the undecoded ones without a copy (they are adjacent in one
+//!   allocation), and body chunks are split off the front as `Bytes`.
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::task::{ready, Context, Poll};
+
+use crate::buffers;
+use crate::proto::{Event, ProtoError, ProtoErrorKind, RequestHead};
+
+use super::{ConnError, Connection, Timer};
+
+/// Bodies up to this size are copied next to the head and sent in one plain `write`.
+const INLINE_BODY: usize = 16 * 1024;
+
+impl Connection {
+    /// Encodes the request and writes it (head and body) completely.
+    ///
+    /// On an encode error nothing was written and the connection is still idle.
+    pub(crate) async fn send_request(
+        &mut self,
+        head: &RequestHead<'_>,
+        body: &[u8],
+        timer: &mut Timer,
+    ) -> Result<(), ConnError> {
+        let mut out = buffers::take_write();
+        if let Err(e) = self.proto.encode_request(head, &mut out) {
+            buffers::give_write(out);
+            return Err(ConnError::encode(e));
+        }
+        self.got_response_bytes = false;
+        let rest = if body.len() <= INLINE_BODY {
+            out.extend_from_slice(body);
+            &[][..]
+        } else {
+            body
+        };
+        let mut written = 0;
+        let result = poll_fn(|cx| self.poll_write_all(cx, &out, rest, &mut written, timer)).await;
+        buffers::give_write(out);
+        result
+    }
+
+    fn poll_write_all(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: &[u8],
+        body: &[u8],
+        written: &mut usize,
+        timer: &mut Timer,
+    ) -> Poll<Result<(), ConnError>> {
+        loop {
+            let total = head.len() + body.len();
+            if *written >= total {
+                return Poll::Ready(Ok(()));
+            }
+            let result = if *written < head.len() && !body.is_empty() {
+                let bufs = [IoSlice::new(&head[*written..]), IoSlice::new(body)];
+                self.stream.poll_write_vectored(cx, &bufs)
+            } else if *written < head.len() {
+                self.stream.poll_write(cx, &head[*written..])
+            } else {
+                self.stream.poll_write(cx, &body[*written - head.len()..])
+            };
+            match result {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(ConnError::write(io::ErrorKind::WriteZero.into())))
+                }
+                Poll::Ready(Ok(n)) => {
+                    *written += n;
+                    timer.progress();
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(ConnError::write(e))),
+                Poll::Pending => {
+                    let expired = ready!(timer.poll_expired(cx));
+                    return Poll::Ready(Err(ConnError::timeout(expired, true)));
+                }
+            }
+        }
+    }
+
+    /// The next event of the response: reads as needed, waiting under `timer`'s limits.
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+        timer: &mut Timer,
+    ) -> Poll<Result<Event, ConnError>> {
+        loop {
+            if let Some(event) = self.decode()? {
+                return Poll::Ready(Ok(event));
+            }
+            if self.eof {
+                // decode_eof never asks for more after EOF mid-response; this is a broken contract.
+                return Poll::Ready(Err(ConnError::proto(ProtoError::new(
+                    ProtoErrorKind::IncompleteBody,
+                    "the connection closed",
+                ))));
+            }
+            match self.poll_fill(cx, timer) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    let expired = ready!(timer.poll_expired(cx));
+                    return Poll::Ready(Err(ConnError::timeout(expired, false)));
+                }
+            }
+        }
+    }
+
+    /// The next event from bytes already received, without reading; `None` if more are needed.
+    pub(crate) fn buffered_event(&mut self) -> Result<Option<Event>, ConnError> {
+        self.decode()
+    }
+
+    /// Runs the state machine over the received bytes.
+    fn decode(&mut self) -> Result<Option<Event>, ConnError> {
+        let result = if self.eof {
+            self.proto.decode_eof(&mut self.data)
+        } else {
+            self.proto.decode(&mut self.data)
+        };
+        match result {
+            Ok(Some(Event::Head(head))) => {
+                self.keep_alive = head.keep_alive_timeout();
+                Ok(Some(Event::Head(head)))
+            }
+            Ok(Some(Event::End { reusable })) => {
+                self.served += 1;
+                Ok(Some(Event::End { reusable }))
+            }
+            Ok(other) => Ok(other),
+            Err(e) => Err(ConnError::proto(e)),
+        }
+    }
+
+    /// Reads once into the spare space, joining the bytes to `data`; sets `eof` on EOF.
+    fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        timer: &mut Timer,
+    ) -> Poll<Result<(), ConnError>> {
+        let before_response = !self.got_response_bytes;
+        if let Err(e) = ready!(self.stream.poll_read_ready(cx)) {
+            return Poll::Ready(Err(ConnError::read(e, before_response)));
+        }
+        self.ensure_spare();
+        let room = self.spare.len();
+        match ready!(self.stream.poll_read(cx, &mut self.spare[..])) {
+            Ok(0) => self.eof = true,
+            Ok(n) => {
+                let bytes = self.spare.split_to(n);
+                // Adjacent in one allocation: `unsplit` just extends `data` (no copy).
+                self.data.unsplit(bytes);
+                self.got_response_bytes = true;
+                timer.progress();
+                if n == room && self.read_size < buffers::MAX_READ {
+                    self.read_size *= 2;
+                }
+            }
+            Err(e) => return Poll::Ready(Err(ConnError::read(e, before_response))),
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Makes sure the next read has room, keeping `data` and `spare` adjacent.
+    fn ensure_spare(&mut self) {
+        if self.spare.len() >= buffers::MIN_READ {
+            return;
+        }
+        let keep = self.data.len();
+        let mut fresh = buffers::take_read(keep + buffers::MIN_READ, keep + self.read_size);
+        if keep > 0 {
+            // A partial head or chunk is still undecoded: move it to the front of the new buffer so
+            // that new bytes land right after it.
+            fresh[..keep].copy_from_slice(&self.data);
+            self.data = fresh.split_to(keep);
+        }
+        self.spare = fresh;
+    }
+}

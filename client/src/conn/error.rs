@@ -1,0 +1,110 @@
+//! What can go wrong on a connection during one exchange, with the one fact the retry logic needs:
+//! did the server send any byte of a response before it failed?
+
+use std::io;
+
+use crate::error::{describe_io, Error, ErrorKind};
+use crate::proto::{ProtoError, ProtoErrorKind};
+
+use super::timer::Expired;
+
+/// A failure while sending a request or reading its response.
+#[derive(Debug)]
+pub(crate) struct ConnError {
+    kind: Kind,
+    /// No byte of the response had arrived: on a reused connection this is the keep-alive race
+    /// (the server closed it just as we sent), safe to retry for idempotent methods.
+    before_response: bool,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// The request could not be encoded; nothing was sent and the connection is still idle.
+    Encode(ProtoError),
+    Write(io::Error),
+    Read(io::Error),
+    Proto(ProtoError),
+    /// A limit passed; `bool`: while writing the request.
+    Timeout(Expired, bool),
+}
+
+impl ConnError {
+    pub(crate) fn encode(e: ProtoError) -> ConnError {
+        ConnError {
+            kind: Kind::Encode(e),
+            before_response: true,
+        }
+    }
+
+    pub(crate) fn write(e: io::Error) -> ConnError {
+        ConnError {
+            kind: Kind::Write(e),
+            before_response: true,
+        }
+    }
+
+    pub(crate) fn read(e: io::Error, before_response: bool) -> ConnError {
+        ConnError {
+            kind: Kind::Read(e),
+            before_response,
+        }
+    }
+
+    pub(crate) fn proto(e: ProtoError) -> ConnError {
+        let before_response = e.kind() == ProtoErrorKind::ClosedBeforeResponse;
+        ConnError {
+            kind: Kind::Proto(e),
+            before_response,
+        }
+    }
+
+    pub(crate) fn timeout(expired: Expired, writing: bool) -> ConnError {
+        ConnError {
+            kind: Kind::Timeout(expired, writing),
+            before_response: false,
+        }
+    }
+
+    /// Whether the request never reached the server's response logic as far as we can tell: write
+    /// failures, resets and closes before any response byte. Timeouts are never retried.
+    pub(crate) fn is_stale_connection(&self) -> bool {
+        self.before_response && matches!(self.kind, Kind::Write(_) | Kind::Read(_) | Kind::Proto(_))
+    }
+
+    /// Whether nothing was sent and the connection can go back to the pool unharmed.
+    pub(crate) fn is_encode(&self) -> bool {
+        matches!(self.kind, Kind::Encode(_))
+    }
+
+    /// The caller-facing error.
+    pub(crate) fn into_error(self) -> Error {
+        match self.kind {
+            Kind::Encode(e) => {
+                Error::new(ErrorKind::Builder, e.detail().to_string()).with_source(e)
+            }
+            Kind::Write(e) => Error::new(
+                ErrorKind::Io,
+                format!("sending the request failed: {}", describe_io(&e)),
+            )
+            .with_source(e),
+            Kind::Read(e) => Error::new(
+                ErrorKind::Io,
+                format!("reading the response failed: {}", describe_io(&e)),
+            )
+            .with_source(e),
+            Kind::Proto(e) => Error::from_proto(e),
+            Kind::Timeout(Expired::Request(limit), _) => Error::new(
+                ErrorKind::Timeout,
+                format!("the request did not complete within {limit:?} (timeout)"),
+            ),
+            Kind::Timeout(Expired::Idle(limit), false) => Error::new(
+                ErrorKind::Timeout,
+                format!("the server sent nothing for {limit:?} (read timeout)"),
+            ),
+            Kind::Timeout(Expired::Idle(limit), true) => Error::new(
+                ErrorKind::Timeout,
+                format!("the server took none of the request for {limit:?} (read timeout)"),
+            ),
+        }
+    }
+}

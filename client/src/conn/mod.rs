@@ -1,0 +1,115 @@
+//! One HTTP/1.1 connection: a [`Stream`], the sans-IO [`ClientConn`] state machine, and the buffers
+//! between them. The driver half of the protocol-core contract (see [`crate::proto`]).
+//!
+//! # Layout
+//! - `mod.rs` — [`Connection`]: what the pool stores and a response reads from.
+//! - `driver.rs` — writing a request and reading events: the only place bytes move.
+//! - `stream.rs` — [`Stream`], the transport enum (plain TCP today, TLS as another variant).
+//! - `open.rs` — resolving and connecting a new [`Stream`].
+//! - `timer.rs` — [`Timer`]: whole-request and read-idle limits in one sleep.
+//! - `error.rs` — [`ConnError`], and whether a failure is the stale-keep-alive race.
+//!
+//! # Memory
+//! An idle connection holds its socket and its state machine, no buffer: the read buffer is taken
+//! (from `buffers.rs`) only once the socket is readable and given back when the response is complete,
+//! and the write buffer only lives while a request is being written.
+
+mod driver;
+mod error;
+mod open;
+mod stream;
+mod timer;
+
+pub(crate) use error::ConnError;
+pub(crate) use open::open;
+pub(crate) use stream::Stream;
+pub(crate) use timer::Timer;
+
+use std::time::Duration;
+
+use bytes::BytesMut;
+
+use crate::buffers;
+use crate::pool::Slot;
+use crate::proto::{ClientConn, Limits};
+
+/// A connection to one origin, alive across requests while the server keeps it open.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    stream: Stream,
+    proto: ClientConn,
+    /// Received bytes the state machine has not consumed yet (a partial head, buffered body).
+    data: BytesMut,
+    /// Initialized free space right after `data` in the same allocation: reads land here, and the
+    /// bytes read are joined to `data` without a copy.
+    spare: BytesMut,
+    /// The server closed its side (a read returned 0).
+    eof: bool,
+    /// Some byte of the current response arrived.
+    got_response_bytes: bool,
+    /// Size of the next read buffer; doubles while reads fill it.
+    read_size: usize,
+    /// Responses completed on this connection: more than 0 means it came from the pool.
+    served: u32,
+    /// The server's `Keep-Alive: timeout=N` from the latest response.
+    keep_alive: Option<Duration>,
+    /// This connection's place in the pool's limits; freed when the connection is dropped.
+    slot: Slot,
+}
+
+impl Connection {
+    /// A new connection, its slot already counted by the pool.
+    pub(crate) fn new(stream: Stream, slot: Slot, limits: Limits) -> Box<Connection> {
+        Box::new(Connection {
+            stream,
+            proto: ClientConn::new(limits),
+            data: BytesMut::new(),
+            spare: BytesMut::new(),
+            eof: false,
+            got_response_bytes: false,
+            read_size: buffers::DEFAULT_READ,
+            served: 0,
+            keep_alive: None,
+            slot,
+        })
+    }
+
+    /// Whether this connection carried a response before the current one.
+    pub(crate) fn is_reused(&self) -> bool {
+        self.served > 0
+    }
+
+    pub(crate) fn slot(&self) -> &Slot {
+        &self.slot
+    }
+
+    pub(crate) fn slot_mut(&mut self) -> &mut Slot {
+        &mut self.slot
+    }
+
+    /// The server's announced keep-alive timeout, if any.
+    pub(crate) fn keep_alive_hint(&self) -> Option<Duration> {
+        self.keep_alive
+    }
+
+    /// Received bytes not yet decoded.
+    pub(crate) fn buffered(&self) -> usize {
+        self.data.len()
+    }
+
+    /// For the pool: can this idle connection carry another request right now?
+    pub(crate) fn is_reusable(&mut self) -> bool {
+        !self.eof
+            && self.proto.is_idle_reusable()
+            && self.data.is_empty()
+            && self.stream.is_idle_and_open()
+    }
+
+    /// Gives the read buffer back before the connection goes idle (see the module docs).
+    pub(crate) fn release_buffers(&mut self) {
+        if self.data.is_empty() {
+            self.data = BytesMut::new();
+        }
+        buffers::give_read(std::mem::take(&mut self.spare));
+    }
+}

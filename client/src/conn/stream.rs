@@ -1,0 +1,94 @@
+//! The transport under a connection: one enum with poll-style read and write, so that TLS slots in
+//! as one more variant without the driver changing.
+//!
+//! Every method takes `&mut self` because a TLS stream needs it (its record buffers change on every
+//! call); a plain `TcpStream` does not care.
+
+use std::io::{self, IoSlice};
+use std::task::{ready, Context, Poll};
+
+use spool_runtime::net::TcpStream;
+
+/// A connected byte stream to a server.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    /// Clear-text TCP (`http://`).
+    Plain(TcpStream),
+}
+
+impl Stream {
+    /// Waits until a read would (probably) return data or EOF, without reading.
+    ///
+    /// The driver calls this before taking a read buffer, so a request waiting for a slow server
+    /// holds no buffer memory at all.
+    pub(crate) fn poll_read_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Stream::Plain(tcp) => tcp.poll_read_ready(cx),
+        }
+    }
+
+    /// Reads into `buf`; `Ok(0)` is EOF.
+    ///
+    /// Plain TCP goes through `try_read` rather than `TcpStream::poll_read`: the latter treats a
+    /// short read as "drained" and forgets the readiness, including a peer close that arrived with
+    /// the last bytes, and then waits for an edge that never comes (reported in
+    /// /work/notes/client-runtime-bug.md). `try_read` forgets readiness only on `WouldBlock`, which is
+    /// always right; it costs one extra `read` when a response spans several reads.
+    pub(crate) fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Plain(tcp) => loop {
+                if let Err(e) = ready!(tcp.poll_read_ready(cx)) {
+                    return Poll::Ready(Err(e));
+                }
+                match tcp.try_read(buf) {
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                        ) => {}
+                    result => return Poll::Ready(result),
+                }
+            },
+        }
+    }
+
+    /// Writes some of `buf`.
+    pub(crate) fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Plain(tcp) => tcp.poll_write(cx, buf),
+        }
+    }
+
+    /// Writes from several buffers in one call (a request head and a large body).
+    pub(crate) fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Plain(tcp) => tcp.poll_write_vectored(cx, bufs),
+        }
+    }
+
+    /// The pool's liveness check for an idle connection: `true` when nothing arrived and the server
+    /// has not closed it.
+    ///
+    /// Costs no system call unless the reactor saw the socket become readable: then it reads one
+    /// byte, and EOF, data (an idle connection must get none) or an error all mean "discard".
+    pub(crate) fn is_idle_and_open(&mut self) -> bool {
+        match self {
+            Stream::Plain(tcp) => {
+                let mut probe = [0u8; 1];
+                matches!(tcp.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+}

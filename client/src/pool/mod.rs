@@ -1,0 +1,128 @@
+//! The connection pool and the connection limits, one structure because they decide together.
+//!
+//! # What it guarantees
+//! - Idle connections are kept per origin (scheme + host + port) and reused newest first (LIFO:
+//!   the newest is the least likely to have been closed by the server).
+//! - At most `max_connections` connections are open over all hosts, and `max_per_host` per origin,
+//!   idle ones included. A connection holds two slots, its host's and a global one, from before it
+//!   connects until it closes.
+//! - Requests beyond a limit wait in arrival order (FIFO), first for a host slot, then for a global
+//!   slot. A request never holds a global slot while it waits for a host slot, so a host at its cap
+//!   never holds back requests to other hosts.
+//! - A connection that finishes a response goes straight to the first request waiting for its host;
+//!   if requests for other hosts wait for a global slot, it is closed to make room for them; only
+//!   otherwise is it kept idle. So idle connections never exist while a request waits for a global
+//!   slot, and a request that needs a global slot when none is free closes the oldest idle
+//!   connection of another host instead of waiting.
+//! - Idle connections expire after the idle timeout (shortened by the server's `Keep-Alive:
+//!   timeout`), at most `max_idle_per_host` per origin and `max_idle` in all are kept (the oldest
+//!   closes first), and a connection the server closed is discarded at checkout by a probe that
+//!   costs no system call when nothing happened on the socket.
+//! - A waiting request that is dropped (timeout, cancellation) gives back whatever it was handed.
+//!
+//! # Layout
+//! - `mod.rs` — [`Pool`], the handle: [`Pool::checkout`], [`checkin`], [`PoolStatus`].
+//! - `state.rs` — the bookkeeping behind it: hosts, idle stacks, wait queues, slot counts.
+//! - `acquire.rs` — [`Acquire`], the future of a request waiting for a connection or slot.
+//! - `slot.rs` — [`Slot`], the guard that frees a connection's slots when it is dropped.
+//! - `sweeper.rs` — the task that closes idle connections when they expire.
+
+mod acquire;
+mod slot;
+mod state;
+mod sweeper;
+
+pub(crate) use acquire::Acquire;
+pub(crate) use slot::Slot;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::conn::Connection;
+use crate::url::Origin;
+use state::{PoolState, Start};
+
+/// Sizes and timeouts of the pool (the client builder fills in the defaults; 0 limits are already
+/// turned into `usize::MAX`).
+#[derive(Debug, Clone)]
+pub(crate) struct PoolConfig {
+    pub idle_timeout: Option<Duration>,
+    pub max_idle_per_host: usize,
+    pub max_idle: usize,
+    pub max_connections: usize,
+    pub max_per_host: usize,
+}
+
+/// What a request gets from the pool.
+#[derive(Debug)]
+pub(crate) enum Checkout {
+    /// An idle connection that passed the liveness probe (or one handed over by a finished request).
+    Reused(Box<Connection>),
+    /// Permission to open a new connection; the slot goes into it.
+    New(Slot),
+}
+
+/// Connection counts at one moment.
+///
+/// ```
+/// let client = spool_client::Client::new();
+/// let status = client.pool_status();
+/// assert_eq!((status.open, status.idle, status.waiting), (0, 0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// Connections open or being opened, idle ones included.
+    pub open: usize,
+    /// Connections idle in the pool.
+    pub idle: usize,
+    /// Requests waiting for a connection slot.
+    pub waiting: usize,
+    /// Origins with any connection or waiting request.
+    pub hosts: usize,
+}
+
+/// The handle the client keeps.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    state: Rc<RefCell<PoolState>>,
+}
+
+impl Pool {
+    pub(crate) fn new(config: PoolConfig) -> Pool {
+        Pool {
+            state: PoolState::new(config),
+        }
+    }
+
+    /// A connection for `origin` now, or the future to wait for one.
+    ///
+    /// `fresh`: skip (and close) idle connections of this origin, because one of them just turned
+    /// out to be stale.
+    pub(crate) fn checkout(&self, origin: &Origin<'_>, fresh: bool) -> Result<Checkout, Acquire> {
+        let start = self.state.borrow_mut().start(origin, fresh);
+        match start {
+            Start::Reused(conn) => Ok(Checkout::Reused(conn)),
+            Start::Slot(host) => Ok(Checkout::New(Slot::new(Rc::downgrade(&self.state), host))),
+            Start::Wait(waiter) => Err(Acquire::new(self.state.clone(), waiter)),
+        }
+    }
+
+    pub(crate) fn status(&self) -> PoolStatus {
+        self.state.borrow().status()
+    }
+}
+
+/// Returns a connection whose response completed and that may carry another request.
+///
+/// It goes to a waiting request, into the idle pool, or is closed (see the module docs). If the
+/// client is gone, it is simply closed.
+pub(crate) fn checkin(mut conn: Box<Connection>) {
+    conn.release_buffers();
+    let Some(state) = conn.slot().pool() else {
+        return;
+    };
+    let now = Instant::now();
+    state.borrow_mut().checkin(conn, now);
+}

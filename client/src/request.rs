@@ -1,0 +1,196 @@
+//! [`RequestBuilder`]: method, URL, headers, body and timeout of one request, checked before any
+//! byte is sent.
+//!
+//! Mistakes are remembered, not panicked on: the first bad URL, header name or value is returned by
+//! [`send`](RequestBuilder::send) as an [`Error`] of kind [`InvalidUrl`](ErrorKind::InvalidUrl) or
+//! [`Builder`](ErrorKind::Builder), before any connection is made.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Uri};
+
+use crate::auth;
+use crate::client::Client;
+use crate::error::{Error, ErrorKind};
+use crate::response::Response;
+
+/// One request as it goes on the wire (redirects build new ones from it).
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub method: Method,
+    pub url: Uri,
+    pub headers: HeaderMap,
+    /// Sent with `Content-Length`; `Bytes` so a 307/308 redirect can resend it without a copy.
+    pub body: Option<Bytes>,
+    /// Overrides the client's whole-request timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// A request being built; [`send`](Self::send) it.
+///
+/// ```no_run
+/// # spool_runtime::block_on(async {
+/// let client = spool_client::Client::new();
+/// let response = client
+///     .post("http://127.0.0.1:8080/upload")
+///     .header("content-type", "application/json")
+///     .body(r#"{"hello":"world"}"#)
+///     .timeout(std::time::Duration::from_secs(5))
+///     .send()
+///     .await?;
+/// println!("{}", response.status());
+/// # Ok::<(), spool_client::Error>(())
+/// # });
+/// ```
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestBuilder {
+    client: Client,
+    request: Result<Request, Error>,
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(client: Client, method: Method, url: Result<Uri, Error>) -> RequestBuilder {
+        let request = url.map(|url| Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            timeout: None,
+        });
+        RequestBuilder { client, request }
+    }
+
+    /// Adds a header (an existing one of the same name is kept: both are sent).
+    ///
+    /// A name that is not a valid token, or a value with CR, LF, NUL or another control character,
+    /// makes `send` fail with [`ErrorKind::Builder`] naming the header.
+    pub fn header<K, V>(mut self, name: K, value: V) -> RequestBuilder
+    where
+        K: AsRef<str>,
+        V: TryInto<HeaderValue>,
+    {
+        if let Ok(req) = &mut self.request {
+            let name = name.as_ref();
+            match (HeaderName::from_bytes(name.as_bytes()), value.try_into()) {
+                (Ok(n), Ok(v)) => {
+                    req.headers.append(n, v);
+                }
+                (Err(_), _) => {
+                    self.request = Err(builder_error(format!(
+                        "invalid header name {name:?}: a name is letters, digits and !#$%&'*+-.^_`|~"
+                    )));
+                }
+                (Ok(_), Err(_)) => {
+                    self.request = Err(builder_error(format!(
+                        "invalid value for header {name}: it contains CR, LF, NUL or another control character"
+                    )));
+                }
+            }
+        }
+        self
+    }
+
+    /// Adds all of `headers`, replacing any earlier values of the same names.
+    pub fn headers(mut self, headers: HeaderMap) -> RequestBuilder {
+        if let Ok(req) = &mut self.request {
+            let mut last: Option<HeaderName> = None;
+            for (name, value) in headers {
+                // `HeaderMap`'s iterator yields the name only for the first value of each field.
+                match name {
+                    Some(name) => {
+                        req.headers.insert(name.clone(), value);
+                        last = Some(name);
+                    }
+                    None => {
+                        if let Some(name) = &last {
+                            req.headers.append(name.clone(), value);
+                        }
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// Sets the body, sent with `Content-Length`.
+    pub fn body(mut self, body: impl Into<Bytes>) -> RequestBuilder {
+        if let Ok(req) = &mut self.request {
+            req.body = Some(body.into());
+        }
+        self
+    }
+
+    /// Limits this request as a whole (connecting, sending, redirects and reading the body),
+    /// overriding the client's [`timeout`](crate::ClientBuilder::timeout).
+    pub fn timeout(mut self, limit: Duration) -> RequestBuilder {
+        if let Ok(req) = &mut self.request {
+            req.timeout = Some(limit);
+        }
+        self
+    }
+
+    /// Sends the request and waits for the response head (following redirects).
+    ///
+    /// The body is read afterwards with [`Response::bytes`], [`Response::text`] or
+    /// [`Response::chunk`].
+    pub async fn send(self) -> Result<Response, Error> {
+        let mut request = self.request?;
+        check(&request).map_err(|e| e.with_url(&request.url))?;
+        if !request.headers.contains_key(header::AUTHORIZATION) {
+            if let Some(basic) = auth::basic_from_url(&request.url) {
+                request.headers.insert(header::AUTHORIZATION, basic);
+            }
+        }
+        crate::send::send(&self.client, request).await
+    }
+}
+
+fn builder_error(message: String) -> Error {
+    Error::new(ErrorKind::Builder, message)
+}
+
+/// Refuses, before connecting, what the protocol core would refuse when encoding: the request must
+/// not fail halfway through, after a connection was opened for it.
+fn check(req: &Request) -> Result<(), Error> {
+    if req.method == Method::CONNECT {
+        return Err(builder_error(
+            "CONNECT (tunnelling) is not supported".to_string(),
+        ));
+    }
+    if req.headers.is_empty() {
+        return Ok(());
+    }
+    if req.headers.contains_key(header::TRANSFER_ENCODING) {
+        return Err(builder_error(
+            "a Transfer-Encoding header cannot be set: the client sends bodies with Content-Length"
+                .to_string(),
+        ));
+    }
+    if req.headers.get_all(header::HOST).iter().count() > 1 {
+        return Err(builder_error("more than one Host header".to_string()));
+    }
+    let mut lengths = req.headers.get_all(header::CONTENT_LENGTH).iter();
+    if let Some(given) = lengths.next() {
+        let body = req.body.as_ref().map_or(0, Bytes::len);
+        if lengths.next().is_some() || given.as_bytes() != body.to_string().as_bytes() {
+            return Err(builder_error(format!(
+                "Content-Length header {given:?} does not match the body length {body}"
+            )));
+        }
+    }
+    for (name, value) in &req.headers {
+        // Values built with the checked `http` constructors cannot hold these, but unchecked ones can.
+        if value
+            .as_bytes()
+            .iter()
+            .any(|&b| matches!(b, b'\r' | b'\n' | 0))
+        {
+            return Err(builder_error(format!(
+                "invalid value for header {name}: it contains CR, LF or NUL"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! [`Response`]: the status, headers and final URL of an answer, and its body to read.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::{HeaderMap, StatusCode, Uri, Version};
+
+use crate::body::Body;
+use crate::charset;
+use crate::error::Error;
+
+/// Facts about how a response was obtained, for tools that report them.
+///
+/// ```no_run
+/// # spool_runtime::block_on(async {
+/// let response = spool_client::Client::new().get("http://127.0.0.1:8080/").send().await?;
+/// let info = response.info();
+/// println!("reused: {}, redirects: {}, first byte after {:?}", info.reused, info.redirects, info.first_byte);
+/// # Ok::<(), spool_client::Error>(())
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseInfo {
+    /// The connection that carried this response had carried an earlier one (it came from the pool).
+    pub reused: bool,
+    /// Redirects followed before this response.
+    pub redirects: u32,
+    /// Time spent resolving and connecting for this response's connection; `None` when reused.
+    pub connect: Option<Duration>,
+    /// From the start of this (last) hop, connecting included, to the complete response head.
+    pub first_byte: Duration,
+}
+
+/// An HTTP response whose head has arrived; the body is read with [`chunk`](Self::chunk),
+/// [`bytes`](Self::bytes) or [`text`](Self::text).
+///
+/// Reading the body to its end returns the connection to the pool. Dropping a response early is
+/// fine: its connection is closed unless the rest of the body had already arrived.
+pub struct Response {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    url: Uri,
+    body: Body,
+    info: ResponseInfo,
+    max_body_bytes: u64,
+}
+
+impl Response {
+    pub(crate) fn new(
+        status: StatusCode,
+        version: Version,
+        headers: HeaderMap,
+        url: Uri,
+        body: Body,
+        info: ResponseInfo,
+        max_body_bytes: u64,
+    ) -> Response {
+        Response {
+            status,
+            version,
+            headers,
+            url,
+            body,
+            info,
+            max_body_bytes,
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields, in the order received.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The URL that gave this response: the request's URL, or the last redirect's target.
+    pub fn url(&self) -> &Uri {
+        &self.url
+    }
+
+    /// How the response was obtained: connection reuse, redirects, timings.
+    pub fn info(&self) -> &ResponseInfo {
+        &self.info
+    }
+
+    pub(crate) fn set_redirects(&mut self, redirects: u32) {
+        self.info.redirects = redirects;
+    }
+
+    /// The body length announced by `Content-Length`, when there is exactly one valid value and no
+    /// `Transfer-Encoding` (for a `HEAD` request, the length a `GET` would have had).
+    pub fn content_length(&self) -> Option<u64> {
+        content_length(&self.headers)
+    }
+
+    /// The next piece of the body, as it arrives; `Ok(None)` at its end. No size limit applies.
+    ///
+    /// ```no_run
+    /// # spool_runtime::block_on(async {
+    /// let mut response = spool_client::Client::new().get("http://127.0.0.1:8080/big").send().await?;
+    /// let mut total = 0;
+    /// while let Some(chunk) = response.chunk().await? {
+    ///     total += chunk.len();
+    /// }
+    /// println!("{total} bytes");
+    /// # Ok::<(), spool_client::Error>(())
+    /// # });
+    /// ```
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        let url = &self.url;
+        self.body.chunk().await.map_err(|e| e.with_url(url))
+    }
+
+    /// The whole body. More than the client's `max_body_bytes` (10 MiB by default) is
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge); a body cut short is
+    /// [`ErrorKind::IncompleteBody`](crate::ErrorKind::IncompleteBody).
+    pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        let length = self.content_length();
+        let limit = self.max_body_bytes;
+        let url = &self.url;
+        self.body
+            .collect(limit, length)
+            .await
+            .map_err(|e| e.with_url(url))
+    }
+
+    /// The whole body as text, decoded with the `Content-Type` charset (UTF-8 when none is given;
+    /// `iso-8859-1`, `latin1`, `us-ascii`, `windows-1252` and UTF-16 are understood). Invalid bytes
+    /// become U+FFFD. Same limits as [`bytes`](Self::bytes).
+    pub async fn text(self) -> Result<String, Error> {
+        let content_type = self.headers.get(CONTENT_TYPE).cloned();
+        let bytes = self.bytes().await?;
+        Ok(charset::decode(&bytes, content_type.as_ref()))
+    }
+
+    /// Whether the body has been read to its end.
+    pub fn is_body_complete(&self) -> bool {
+        self.body.is_complete()
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("url", &format_args!("{}", self.url))
+            .field("status", &self.status)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A single valid `Content-Length` with no `Transfer-Encoding` (which would override it).
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    if headers.contains_key(TRANSFER_ENCODING) {
+        return None;
+    }
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let digits = value.as_bytes();
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}

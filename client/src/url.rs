@@ -1,0 +1,393 @@
+//! URL checks: what a URL must look like before any byte is sent, and the origin (scheme, host,
+//! port) that keys the connection pool.
+//!
+//! URLs are [`http::Uri`]s, the type Rust HTTP users already know. Its parser is permissive in places
+//! where a client must not be (it accepts `http://:80/`, ports above 65535, any scheme) and strict in
+//! places where a client should help (it refuses `{`, `|` or `"` in a path that a browser would
+//! percent-encode). So every URL passes through here first:
+//!
+//! - the scheme must be `http` or `https` (the error names the scheme it got);
+//! - a space or control character (CR, LF, NUL, DEL, ...) is an error: it could split the request
+//!   line. In a redirect's `Location`, spaces are percent-encoded instead, as browsers do;
+//! - the host must be non-empty and ASCII (internationalized names must be given in `xn--` form);
+//! - a port must be 1 to 65535 (an empty port means the scheme's default);
+//! - the fragment (`#...`) is dropped: it is never sent;
+//! - non-ASCII bytes and the characters RFC 3986 does not allow in a path or query
+//!   (`"` `<` `>` `\` `^` `` ` `` `{` `|` `}`) are percent-encoded.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::Uri;
+
+use crate::error::{Error, ErrorKind};
+
+/// Something that can be turned into a checked request URL: `&str`, `String`, or an [`http::Uri`].
+///
+/// Parsing errors are reported when the request is sent, as [`ErrorKind::InvalidUrl`].
+///
+/// ```
+/// use spool_client::IntoUrl;
+/// assert!("http://example.com/".into_url().is_ok());
+/// assert!("ftp://example.com/".into_url().is_err());
+/// ```
+pub trait IntoUrl {
+    /// Checks and converts the URL.
+    fn into_url(self) -> Result<Uri, Error>;
+}
+
+impl IntoUrl for &str {
+    fn into_url(self) -> Result<Uri, Error> {
+        parse(self)
+    }
+}
+
+impl IntoUrl for String {
+    fn into_url(self) -> Result<Uri, Error> {
+        parse(&self)
+    }
+}
+
+impl IntoUrl for &String {
+    fn into_url(self) -> Result<Uri, Error> {
+        parse(self)
+    }
+}
+
+impl IntoUrl for Uri {
+    fn into_url(self) -> Result<Uri, Error> {
+        check(self)
+    }
+}
+
+impl IntoUrl for &Uri {
+    fn into_url(self) -> Result<Uri, Error> {
+        check(self.clone())
+    }
+}
+
+/// How to treat a space in the URL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spaces {
+    /// A caller's URL: a space is a mistake worth reporting.
+    Refuse,
+    /// A server's `Location`: browsers encode spaces, so do we.
+    Encode,
+}
+
+/// Checks a caller's URL (see the module docs for the rules).
+pub(crate) fn parse(input: &str) -> Result<Uri, Error> {
+    parse_with(input, Spaces::Refuse)
+}
+
+/// Checks an absolute URL taken from a redirect's `Location`: like [`parse`], but spaces are encoded.
+pub(crate) fn parse_location(input: &str) -> Result<Uri, Error> {
+    parse_with(input, Spaces::Encode)
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(ErrorKind::InvalidUrl, message)
+}
+
+fn parse_with(input: &str, spaces: Spaces) -> Result<Uri, Error> {
+    for (i, &b) in input.as_bytes().iter().enumerate() {
+        if b < 0x20 || b == 0x7f {
+            return Err(invalid(format!(
+                "URL {input:?} contains the control character 0x{b:02x} at byte {i}"
+            )));
+        }
+        if b == b' ' && spaces == Spaces::Refuse {
+            return Err(invalid(format!(
+                "URL {input:?} contains a space at byte {i} (encode it as %20)"
+            )));
+        }
+    }
+    let scheme = split_scheme(input).ok_or_else(|| {
+        invalid(format!(
+            "URL {input:?} has no scheme: it must start with http:// or https://"
+        ))
+    })?;
+    check_scheme(scheme)?;
+    let rest = &input[scheme.len() + 1..];
+    let Some(after) = rest.strip_prefix("//") else {
+        return Err(invalid(format!(
+            "URL {input:?} has no host: it must look like {scheme}://host/path"
+        )));
+    };
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let authority = &after[..authority_end];
+    check_authority(authority)?;
+
+    let tail = &after[authority_end..];
+    let tail = tail.split('#').next().unwrap_or("");
+    let needs_encoding = tail.bytes().any(|b| must_encode(b, spaces));
+    let without_fragment = tail.len() == after.len() - authority_end;
+    let uri = if without_fragment && !needs_encoding {
+        Uri::try_from(input)
+    } else {
+        let mut s = String::with_capacity(input.len() + 16);
+        s.push_str(&input[..scheme.len() + 3 + authority_end]);
+        for b in tail.bytes() {
+            if must_encode(b, spaces) {
+                push_percent(&mut s, b);
+            } else {
+                s.push(char::from(b));
+            }
+        }
+        Uri::from_maybe_shared(Bytes::from(s))
+    };
+    let uri = uri.map_err(|e| invalid(format!("URL {input:?} cannot be parsed: {e}")))?;
+    check(uri)
+}
+
+/// The scheme, if `input` starts with one followed by `:` (RFC 3986 §3.1).
+fn split_scheme(input: &str) -> Option<&str> {
+    let colon = input.find(':')?;
+    let scheme = &input[..colon];
+    let mut bytes = scheme.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    (first_ok && rest_ok).then_some(scheme)
+}
+
+fn check_scheme(scheme: &str) -> Result<(), Error> {
+    if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "unsupported URL scheme {scheme:?}: only http and https are supported"
+        )))
+    }
+}
+
+/// Checks `[userinfo@]host[:port]`.
+fn check_authority(authority: &str) -> Result<(), Error> {
+    if !authority.is_ascii() {
+        return Err(invalid(format!(
+            "host {authority:?} is not ASCII: give internationalized names in their xn-- form"
+        )));
+    }
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = if host_port.starts_with('[') {
+        match host_port.find(']') {
+            Some(end) => {
+                let after = &host_port[end + 1..];
+                let port = match after.strip_prefix(':') {
+                    Some(p) => Some(p),
+                    None if after.is_empty() => None,
+                    None => {
+                        return Err(invalid(format!(
+                            "host {host_port:?} has characters after the IPv6 address"
+                        )))
+                    }
+                };
+                (&host_port[..=end], port)
+            }
+            None => return Err(invalid(format!("IPv6 host {host_port:?} lacks its ']'"))),
+        }
+    } else {
+        match host_port.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() || host == "[]" {
+        return Err(invalid(format!(
+            "URL authority {authority:?} has an empty host"
+        )));
+    }
+    if let Some(port) = port {
+        let ok = port.is_empty()
+            || (port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && matches!(port.parse::<u32>(), Ok(1..=65535)));
+        if !ok {
+            return Err(invalid(format!(
+                "port {port:?} is not a number from 1 to 65535"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `b` must be percent-encoded in a path or query.
+fn must_encode(b: u8, spaces: Spaces) -> bool {
+    b >= 0x80
+        || matches!(
+            b,
+            b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+        )
+        || (b == b' ' && spaces == Spaces::Encode)
+}
+
+fn push_percent(s: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    s.push('%');
+    s.push(char::from(HEX[usize::from(b >> 4)]));
+    s.push(char::from(HEX[usize::from(b & 15)]));
+}
+
+/// Checks a parsed URI against the same rules (for callers who pass an [`http::Uri`]).
+pub(crate) fn check(uri: Uri) -> Result<Uri, Error> {
+    let Some(scheme) = uri.scheme_str() else {
+        return Err(invalid(format!(
+            "URL {uri} has no scheme: it must start with http:// or https://"
+        )));
+    };
+    check_scheme(scheme)?;
+    let Some(authority) = uri.authority() else {
+        return Err(invalid(format!("URL {uri} has no host")));
+    };
+    check_authority(authority.as_str())?;
+    Ok(uri)
+}
+
+/// Where a request goes: scheme, host and port. Two URLs with the same origin may share connections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    /// `https` rather than `http`.
+    pub https: bool,
+    /// The host as written in the URL (an IPv6 address keeps its brackets).
+    pub host: &'a str,
+    /// The port, the scheme's default filled in.
+    pub port: u16,
+}
+
+impl<'a> Origin<'a> {
+    /// The origin of a URL that passed [`check`].
+    pub(crate) fn of(uri: &'a Uri) -> Origin<'a> {
+        let https = uri
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+        Origin {
+            https,
+            host: uri.host().unwrap_or(""),
+            port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+        }
+    }
+
+    /// Whether both name the same scheme, host (case-insensitively) and port.
+    pub(crate) fn same_as(&self, other: &Origin<'_>) -> bool {
+        self.https == other.https
+            && self.port == other.port
+            && self.host.eq_ignore_ascii_case(other.host)
+    }
+
+    /// The host without IPv6 brackets, as a resolver wants it.
+    pub(crate) fn bare_host(&self) -> &'a str {
+        self.host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(self.host)
+    }
+
+    /// Writes the pool key `scheme://host:port` (host lower-cased) into `out`, replacing its contents.
+    /// A reused `String` keeps the lookup free of allocation.
+    pub(crate) fn write_key(&self, out: &mut String) {
+        out.clear();
+        out.push_str(if self.https { "https://" } else { "http://" });
+        out.extend(self.host.chars().map(|c| c.to_ascii_lowercase()));
+        out.push(':');
+        let mut digits = [0u8; 5];
+        let mut n = self.port;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend(digits[i..].iter().map(|&d| char::from(d)));
+    }
+}
+
+impl fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        parse(s).unwrap_or_else(|e| panic!("{s}: {e}")).to_string()
+    }
+
+    fn err(s: &str) -> String {
+        let e = parse(s).expect_err(s);
+        assert_eq!(e.kind(), ErrorKind::InvalidUrl, "{s}");
+        e.to_string()
+    }
+
+    #[test]
+    fn accepts_ordinary_urls() {
+        assert_eq!(ok("http://example.com/a?b=c"), "http://example.com/a?b=c");
+        assert_eq!(ok("HTTPS://Example.com:8443"), "https://Example.com:8443/");
+        assert_eq!(ok("http://[::1]:8080/x"), "http://[::1]:8080/x");
+        assert_eq!(ok("http://a:/x"), "http://a:/x");
+        assert_eq!(ok("http://a/x#frag"), "http://a/x");
+    }
+
+    #[test]
+    fn encodes_what_a_path_cannot_hold() {
+        assert_eq!(ok("http://a/é{x}"), "http://a/%C3%A9%7Bx%7D");
+        assert_eq!(ok("http://a/?q=\"x\"|y"), "http://a/?q=%22x%22%7Cy");
+    }
+
+    #[test]
+    fn refuses_what_could_break_a_request() {
+        assert!(err("ftp://a/").contains("\"ftp\""));
+        assert!(err("http://a/b c").contains("space"));
+        assert!(err("http://a/b\r\nX: y").contains("0x0d"));
+        assert!(err("http://a/\0").contains("0x00"));
+        assert!(err("http://a/\x7f").contains("0x7f"));
+        assert!(err("http://:80/").contains("empty host"));
+        assert!(err("http:///x").contains("empty host"));
+        assert!(err("http:/x").contains("no host"));
+        assert!(err("example.com/x").contains("no scheme"));
+        assert!(err("http://a:99999/").contains("99999"));
+        assert!(err("http://a:0/").contains("port"));
+        assert!(err("http://a:x/").contains("port"));
+        assert!(err("http://bücher.de/").contains("xn--"));
+        assert!(err("http://[::1/").contains("]"));
+    }
+
+    #[test]
+    fn location_spaces_are_encoded() {
+        assert_eq!(
+            parse_location("http://a/b c").unwrap().to_string(),
+            "http://a/b%20c"
+        );
+    }
+
+    #[test]
+    fn checks_uris_too() {
+        let uri: Uri = "ftp://a/".parse().unwrap();
+        assert!(check(uri).is_err());
+        let uri: Uri = "/just/a/path".parse().unwrap();
+        assert!(check(uri).is_err());
+        let uri: Uri = "http://a:99999/".parse().unwrap();
+        assert!(check(uri).is_err());
+    }
+
+    #[test]
+    fn origins() {
+        let a: Uri = "http://Example.com/x".parse().unwrap();
+        let b: Uri = "http://example.COM:80/y".parse().unwrap();
+        let c: Uri = "https://example.com/".parse().unwrap();
+        let v6: Uri = "http://[::1]:81/".parse().unwrap();
+        assert!(Origin::of(&a).same_as(&Origin::of(&b)));
+        assert!(!Origin::of(&a).same_as(&Origin::of(&c)));
+        assert_eq!(Origin::of(&c).port, 443);
+        let mut key = String::new();
+        Origin::of(&a).write_key(&mut key);
+        assert_eq!(key, "http://example.com:80");
+        Origin::of(&v6).write_key(&mut key);
+        assert_eq!(key, "http://[::1]:81");
+        assert_eq!(Origin::of(&v6).bare_host(), "::1");
+    }
+}

@@ -1,0 +1,357 @@
+//! An in-process HTTP/1.1 test server for the client tests: it runs on its own thread with its own
+//! spool runtime (so it never shares a loop with the client under test), answers each request with
+//! whatever the test's handler says (including misbehaving on purpose), and counts connections.
+//!
+//! ```ignore
+//! let server = Server::start(|req| Reply::ok(format!("you asked for {}", req.path)));
+//! let url = server.url("/x");
+//! // ... requests ...
+//! assert_eq!(server.accepted(), 1);
+//! ```
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use spool_runtime::net::{TcpListener, TcpStream};
+use spool_runtime::time::sleep;
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub method: String,
+    pub path: String,
+    /// The whole head, request line included, as received.
+    pub head: String,
+    pub body: Vec<u8>,
+    /// The connection's number (1 for the first accepted).
+    pub conn: usize,
+    /// The request's number on its connection (1 for the first).
+    pub nth: usize,
+}
+
+impl Req {
+    /// The value of a header (case-insensitive name), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// What to do after the reply bytes are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Read the next request.
+    KeepOpen,
+    /// Close the connection.
+    Close,
+    /// Keep the connection open but never read or write again (until the test ends).
+    Hang,
+}
+
+/// The server's answer to one request: pieces of bytes, each after a delay, then `after`.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub parts: Vec<(Duration, Vec<u8>)>,
+    pub after: After,
+}
+
+impl Reply {
+    /// Exactly these bytes, connection kept open.
+    pub fn raw(bytes: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            parts: vec![(Duration::ZERO, bytes.into())],
+            after: After::KeepOpen,
+        }
+    }
+
+    /// `200 OK` with `Content-Length`.
+    pub fn ok(body: impl Into<Vec<u8>>) -> Reply {
+        Reply::status(200, &[], body)
+    }
+
+    /// A status with extra header lines (`"Name: value"`) and a `Content-Length` body.
+    pub fn status(code: u16, headers: &[&str], body: impl Into<Vec<u8>>) -> Reply {
+        let body = body.into();
+        let mut out = format!(
+            "HTTP/1.1 {code} Something\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for h in headers {
+            out.push_str(h);
+            out.push_str("\r\n");
+        }
+        out.push_str("\r\n");
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&body);
+        Reply::raw(bytes)
+    }
+
+    /// A redirect with `Location: to` and a short body.
+    pub fn redirect(code: u16, to: &str) -> Reply {
+        Reply::status(code, &[&format!("Location: {to}")], "moved")
+    }
+
+    /// Close the connection without answering.
+    pub fn close_silently() -> Reply {
+        Reply {
+            parts: Vec::new(),
+            after: After::Close,
+        }
+    }
+
+    /// Never answer; keep the connection open.
+    pub fn hang() -> Reply {
+        Reply {
+            parts: Vec::new(),
+            after: After::Hang,
+        }
+    }
+
+    /// Close after writing.
+    pub fn then_close(mut self) -> Reply {
+        self.after = After::Close;
+        self
+    }
+
+    /// Hang after writing.
+    pub fn then_hang(mut self) -> Reply {
+        self.after = After::Hang;
+        self
+    }
+
+    /// Wait before writing the first part.
+    pub fn delayed(mut self, delay: Duration) -> Reply {
+        if let Some(first) = self.parts.first_mut() {
+            first.0 += delay;
+        } else {
+            self.parts.push((delay, Vec::new()));
+        }
+        self
+    }
+
+    /// Adds more bytes after a delay.
+    pub fn then_after(mut self, delay: Duration, bytes: impl Into<Vec<u8>>) -> Reply {
+        self.parts.push((delay, bytes.into()));
+        self
+    }
+}
+
+type Handler = dyn Fn(&Req) -> Reply + Send + Sync;
+
+/// Counters the server keeps.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub accepted: AtomicUsize,
+    pub active: AtomicUsize,
+    pub max_active: AtomicUsize,
+    pub requests: AtomicUsize,
+}
+
+/// A running server; stopped when dropped.
+pub struct Server {
+    addr: SocketAddr,
+    counters: Arc<Counters>,
+    log: Arc<Mutex<Vec<Req>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts a server on 127.0.0.1 (a free port) answering with `handler`.
+    pub fn start(handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> Server {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a test server");
+        let addr = std_listener.local_addr().unwrap();
+        let counters = Arc::new(Counters::default());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let thread = {
+            let (counters, log, stop) = (counters.clone(), log.clone(), stop.clone());
+            thread::spawn(move || {
+                spool_runtime::block_on(async move {
+                    let listener = TcpListener::from_std(std_listener).unwrap();
+                    loop {
+                        let Ok((stream, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        if stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let n = counters.accepted.fetch_add(1, Ordering::SeqCst) + 1;
+                        let active = counters.active.fetch_add(1, Ordering::SeqCst) + 1;
+                        counters.max_active.fetch_max(active, Ordering::SeqCst);
+                        let (handler, counters, log) =
+                            (handler.clone(), counters.clone(), log.clone());
+                        spool_runtime::spawn(async move {
+                            serve(stream, n, &*handler, &counters, &log).await;
+                            counters.active.fetch_sub(1, Ordering::SeqCst);
+                        });
+                    }
+                })
+            })
+        };
+        Server {
+            addr,
+            counters,
+            log,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.counters.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Most connections open at the same time so far.
+    pub fn max_active(&self) -> usize {
+        self.counters.max_active.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now (the server notices a client's close on its next read).
+    pub fn active(&self) -> usize {
+        self.counters.active.load(Ordering::SeqCst)
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> Vec<Req> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// How many requests were received.
+    pub fn request_count(&self) -> usize {
+        self.counters.requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Serves one connection until the client closes it or the handler says otherwise.
+async fn serve(
+    stream: TcpStream,
+    conn: usize,
+    handler: &Handler,
+    counters: &Counters,
+    log: &Mutex<Vec<Req>>,
+) {
+    let mut buf = Vec::new();
+    let mut nth = 0;
+    loop {
+        let Some(req) = read_request(&stream, &mut buf, conn, nth + 1).await else {
+            return;
+        };
+        nth += 1;
+        counters.requests.fetch_add(1, Ordering::SeqCst);
+        log.lock().unwrap().push(req.clone());
+        let reply = handler(&req);
+        for (delay, bytes) in &reply.parts {
+            if !delay.is_zero() {
+                sleep(*delay).await;
+            }
+            if !bytes.is_empty() && stream.write_all(bytes).await.is_err() {
+                return;
+            }
+        }
+        match reply.after {
+            After::KeepOpen => {}
+            After::Close => return,
+            After::Hang => {
+                // Hold the connection until the server stops (its runtime drops this task).
+                sleep(Duration::from_secs(3600)).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one request (head and `Content-Length` body); `None` at EOF or on garbage.
+async fn read_request(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    conn: usize,
+    nth: usize,
+) -> Option<Req> {
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = find(buf, b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut words = head.split_whitespace();
+    let method = words.next()?.to_string();
+    let path = words.next()?.to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[head_end..head_end + length].to_vec();
+    buf.drain(..head_end + length);
+    Some(Req {
+        method,
+        path,
+        head,
+        body,
+        conn,
+        nth,
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Runs `f` on a fresh runtime, failing the test if it takes longer than `limit` (every test is
+/// bounded in time).
+pub fn run<F: std::future::Future>(limit: Duration, f: F) -> F::Output {
+    spool_runtime::block_on(async move {
+        spool_runtime::time::timeout(limit, f)
+            .await
+            .unwrap_or_else(|_| panic!("test did not finish within {limit:?}"))
+    })
+}
