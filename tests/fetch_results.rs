@@ -40,7 +40,7 @@ fn one_valid_line_per_input_url_whatever_happens() {
     let ran = run(&["--no-progress", &nginx.url("/empty"), "-i", &input]);
     assert_eq!(ran.code(), 1, "some URLs failed: {ran:?}");
     let lines = ran.lines();
-    assert_one_per_index(&lines, 9);
+    assert_one_per_index(&lines, 8);
     let expect = [
         (0, Some(200), 0, None),
         (1, Some(200), 6, None),
@@ -69,7 +69,7 @@ fn one_valid_line_per_input_url_whatever_happens() {
     let s = ran.summary();
     assert_eq!(
         (&*s["urls"], &*s["ok"], &*s["http_err"], &*s["err"]),
-        ("9", "4", "1", "4")
+        ("8", "3", "1", "4")
     );
     assert_eq!(s["connect"], "1");
 }
@@ -90,7 +90,7 @@ fn exit_0_when_every_url_got_a_response_even_404() {
     assert_eq!((&*s["ok"], &*s["http_err"], &*s["err"]), ("2", "1", "0"));
     assert!(s["wall_s"].parse::<f64>().unwrap() > 0.0);
     assert!(s["peak_rss_mib"].parse::<f64>().unwrap() > 0.0);
-    assert_eq!(s["bytes"].parse::<u64>().unwrap() >= 12, true);
+    assert!(s["bytes"].parse::<u64>().unwrap() >= 12);
 }
 
 #[test]
@@ -226,10 +226,13 @@ fn method_headers_and_data_reach_the_server() {
         &nginx.url("/echo/headers"),
     ]);
     assert_eq!(ran.code(), 0, "{ran:?}");
-    let head = std::fs::read_to_string(format!("{save}/0")).unwrap();
-    assert!(head.starts_with("PUT /echo/headers HTTP/1.1\r\n"), "{head}");
+    // Field names are case-insensitive (RFC 9110 §5.1); the client may send them in lower case.
+    let head = std::fs::read_to_string(format!("{save}/0"))
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(head.starts_with("put /echo/headers http/1.1\r\n"), "{head}");
     assert!(
-        head.contains("X-One: 1\r\n") && head.contains("X-Two: two words\r\n"),
+        head.contains("\r\nx-one: 1\r\n") && head.contains("\r\nx-two: two words\r\n"),
         "{head}"
     );
 

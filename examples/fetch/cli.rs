@@ -264,7 +264,7 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, UsageError> {
         ))
     };
     let secs: f64 = text.trim().parse().map_err(|_| bad())?;
-    if !(secs > 0.0) {
+    if secs.is_nan() || secs <= 0.0 {
         return Err(bad());
     }
     Duration::try_from_secs_f64(secs).map_err(|_| bad())

@@ -48,6 +48,7 @@ impl DemoServer {
     }
 
     /// Body bytes the first `n` demo URLs carry in total.
+    #[cfg(test)]
     pub fn expected_bytes(n: u64) -> u64 {
         (0..SIZES.len() as u64)
             .map(|k| {

@@ -22,6 +22,17 @@ pub struct Outcome {
     pub failure: Option<Failure>,
     /// Whether the request went out on a pooled connection, when the client says.
     pub reused: Option<bool>,
+    /// Where the time went, when a response arrived.
+    pub timings: Option<Timings>,
+}
+
+/// Where a request's time went, as the client measured it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    /// Resolving and connecting; `None` on a reused connection.
+    pub connect: Option<Duration>,
+    /// From the start of the (last) hop, connecting included, to the complete response head.
+    pub first_byte: Duration,
 }
 
 impl Outcome {
@@ -38,17 +49,13 @@ impl Outcome {
                 message: message.into(),
             }),
             reused: None,
+            timings: None,
         }
     }
 
     /// Got a whole HTTP response with status below 400.
     pub fn is_ok(&self) -> bool {
         self.failure.is_none() && self.status.is_some_and(|s| s < 400)
-    }
-
-    /// Got a whole HTTP response with status 400 or above.
-    pub fn is_http_error(&self) -> bool {
-        self.failure.is_none() && self.status.is_some_and(|s| s >= 400)
     }
 }
 
@@ -76,6 +83,8 @@ pub enum Kind {
     Timeout,
     /// The server broke HTTP/1.1 (bad head, bad framing, body cut short).
     Protocol,
+    /// Too many redirects, or one that could not be followed.
+    Redirect,
     /// A read or write on an established connection failed.
     Io,
     /// The body grew past `--max-body`.
@@ -89,13 +98,14 @@ pub enum Kind {
 }
 
 /// Every kind, in summary order.
-pub const KINDS: [Kind; 11] = [
+pub const KINDS: [Kind; 12] = [
     Kind::InvalidUrl,
     Kind::Dns,
     Kind::Connect,
     Kind::Tls,
     Kind::Timeout,
     Kind::Protocol,
+    Kind::Redirect,
     Kind::Io,
     Kind::MaxBody,
     Kind::Save,
@@ -113,6 +123,7 @@ impl Kind {
             Kind::Tls => "tls",
             Kind::Timeout => "timeout",
             Kind::Protocol => "protocol",
+            Kind::Redirect => "redirect",
             Kind::Io => "io",
             Kind::MaxBody => "max_body",
             Kind::Save => "save",

@@ -6,8 +6,9 @@
 //! ```
 //!
 //! The six fields above are fixed. Extra fields: `kind` on failures; `response_status` when a head
-//! arrived but the URL then failed (`status` is null whenever `error` is set); `reused` when the client
-//! says whether the connection came from its pool.
+//! arrived but the URL then failed (`status` is null whenever `error` is set); `reused` (the connection
+//! came from the pool) and `timings` (`connect`, absent on a reused connection, and `ttfb`: time to the
+//! complete response head, in ms) when a response arrived.
 //!
 //! Lines go through a 64 KiB buffer, flushed when full, when the scheduler asks (it does so about every
 //! 100 ms while results arrive) and at the end; a line write per URL would cost a system call per
@@ -92,20 +93,15 @@ impl Output {
 
 /// One result as a JSON line.
 pub fn write_line(w: &mut impl Write, o: &Outcome) -> io::Result<()> {
-    let micros = o.elapsed.as_micros();
     write!(w, "{{\"index\":{},\"url\":", o.index)?;
     write_string(w, &o.url)?;
     match (&o.failure, o.status) {
         (None, Some(s)) => write!(w, ",\"status\":{s}")?,
         _ => w.write_all(b",\"status\":null")?,
     }
-    write!(
-        w,
-        ",\"bytes\":{},\"ms\":{}.{:03},\"error\":",
-        o.bytes,
-        micros / 1000,
-        micros % 1000
-    )?;
+    write!(w, ",\"bytes\":{},\"ms\":", o.bytes)?;
+    write_ms(w, o.elapsed)?;
+    w.write_all(b",\"error\":")?;
     match &o.failure {
         None => w.write_all(b"null")?,
         Some(f) => {
@@ -119,7 +115,24 @@ pub fn write_line(w: &mut impl Write, o: &Outcome) -> io::Result<()> {
     if let Some(r) = o.reused {
         write!(w, ",\"reused\":{r}")?;
     }
+    if let Some(t) = &o.timings {
+        w.write_all(b",\"timings\":{")?;
+        if let Some(c) = t.connect {
+            w.write_all(b"\"connect\":")?;
+            write_ms(w, c)?;
+            w.write_all(b",")?;
+        }
+        w.write_all(b"\"ttfb\":")?;
+        write_ms(w, t.first_byte)?;
+        w.write_all(b"}")?;
+    }
     w.write_all(b"}\n")
+}
+
+/// A duration in milliseconds with three decimals (µs resolution), without floating point.
+fn write_ms(w: &mut impl Write, d: std::time::Duration) -> io::Result<()> {
+    let micros = d.as_micros();
+    write!(w, "{}.{:03}", micros / 1000, micros % 1000)
 }
 
 /// A JSON string literal (RFC 8259 §7): quote, backslash and control characters escaped; the rest of
@@ -153,7 +166,7 @@ pub fn write_string(w: &mut impl Write, s: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Failure, Kind};
+    use crate::outcome::{Failure, Kind, Timings};
     use std::time::Duration;
 
     fn line(o: &Outcome) -> String {
@@ -164,7 +177,7 @@ mod tests {
 
     #[test]
     fn success_line() {
-        let o = Outcome {
+        let mut o = Outcome {
             index: 0,
             url: "http://a/x".into(),
             elapsed: Duration::from_micros(3217),
@@ -172,11 +185,19 @@ mod tests {
             bytes: 1234,
             failure: None,
             reused: Some(true),
+            timings: Some(Timings {
+                connect: None,
+                first_byte: Duration::from_micros(2_000_001),
+            }),
         };
         assert_eq!(
             line(&o),
-            "{\"index\":0,\"url\":\"http://a/x\",\"status\":200,\"bytes\":1234,\"ms\":3.217,\"error\":null,\"reused\":true}\n"
+            "{\"index\":0,\"url\":\"http://a/x\",\"status\":200,\"bytes\":1234,\"ms\":3.217,\"error\":null,\
+             \"reused\":true,\"timings\":{\"ttfb\":2000.001}}\n"
         );
+        o.timings.as_mut().unwrap().connect = Some(Duration::from_micros(450));
+        let v: serde_json::Value = serde_json::from_str(&line(&o)).unwrap();
+        assert_eq!(v["timings"]["connect"], 0.45);
     }
 
     #[test]

@@ -5,11 +5,14 @@ use spool_runtime::sync::Semaphore;
 use std::cell::Cell;
 use std::collections::HashSet;
 
+/// Called with each result as it is reported.
+type OnDone = Box<dyn FnMut(&Outcome)>;
+
 /// Collects results in finishing order.
 #[derive(Default)]
 struct Collect {
     done: Vec<Outcome>,
-    on_done: Option<Box<dyn FnMut(&Outcome)>>,
+    on_done: Option<OnDone>,
 }
 
 impl Report for Collect {
