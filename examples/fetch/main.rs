@@ -52,12 +52,13 @@ fn main() -> ExitCode {
         }
         Err(CliExit::Usage(e)) => return usage(e),
     };
-    // Not fatal: with the old limit the tool still works, only it slows down sooner.
-    if let Err(e) = rlimit::raise_nofile() {
+    // Not fatal: with the old limit the tool still works, only with fewer requests at once.
+    let (nofile, raise_error) = rlimit::raise_nofile_or_keep();
+    if let Some(e) = raise_error {
         eprintln!("fetch: could not raise the open-files limit: {e}");
     }
     let started = Instant::now();
-    match spool_runtime::block_on(fetch_all(&config, started)) {
+    match spool_runtime::block_on(fetch_all(&config, nofile, started)) {
         Ok(code) => code,
         Err(Fatal::Usage(e)) => usage(e),
         Err(Fatal::Io(context, e)) => {
@@ -84,11 +85,19 @@ fn bad_path(what: &str, path: &std::path::Path, e: io::Error) -> Fatal {
     Fatal::Usage(cli::UsageError(format!("cannot use {what} {path:?}: {e}")))
 }
 
-async fn fetch_all(config: &Config, started: Instant) -> Result<ExitCode, Fatal> {
+async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<ExitCode, Fatal> {
+    let demo = matches!(config.source, Source::Demo { .. });
+    let budget = rlimit::Budget::plan(nofile, config.concurrency, config.save_dir.is_some(), demo);
+    if budget.concurrency < config.concurrency {
+        eprintln!(
+            "fetch: {nofile} open files allowed (ulimit -n): at most {} requests at once instead of {}",
+            budget.concurrency, config.concurrency
+        );
+    }
     let mut settings = run::Settings {
-        concurrency: config.concurrency,
+        concurrency: budget.concurrency,
         per_host: config.per_host,
-        window: run::Settings::window_for(config.concurrency),
+        window: run::Settings::window_for(budget.concurrency),
         fd_patience: config.connect_timeout,
     };
     let (server, mut input, output) = match &config.source {
@@ -117,7 +126,7 @@ async fn fetch_all(config: &Config, started: Instant) -> Result<ExitCode, Fatal>
                 demo::SIZES[1],
                 demo::SIZES[2],
                 server.addr(),
-                config.concurrency,
+                settings.concurrency,
             );
             let urls = Rc::new(server);
             let make = urls.clone();
@@ -132,7 +141,7 @@ async fn fetch_all(config: &Config, started: Instant) -> Result<ExitCode, Fatal>
         std::fs::create_dir_all(dir).map_err(|e| bad_path("--save-dir", dir, e))?;
     }
     let requester = Rc::new(
-        request::Requester::new(config, &settings)
+        request::Requester::new(config, &settings, budget.connections)
             .map_err(|e| Fatal::Io("creating the client", e))?,
     );
     let mut report = Reporter {

@@ -31,15 +31,16 @@ pub struct Requester {
 
 impl Requester {
     /// A client set up from `config`, with the limits of `settings` (which may differ from the
-    /// config's: the demo lifts the per-host limit).
-    pub fn new(config: &Config, settings: &Settings) -> io::Result<Requester> {
+    /// config's: the demo lifts the per-host limit, a low open-files limit lowers concurrency) and
+    /// at most `connections` connections open, idle ones included.
+    pub fn new(config: &Config, settings: &Settings, connections: usize) -> io::Result<Requester> {
         let client = Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .read_timeout(None)
-            // The scheduler never has more in flight; idle connections beyond it are closed to
-            // make room rather than kept while descriptors run short.
-            .max_connections(settings.concurrency)
+            // Room for idle connections to many hosts, within the descriptor budget: past it the
+            // pool closes an idle connection to make room instead of running out of descriptors.
+            .max_connections(connections)
             .max_connections_per_host(settings.per_host)
             .build()
             .map_err(|e| io::Error::other(e.to_string()))?;

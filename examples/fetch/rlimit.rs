@@ -2,10 +2,27 @@
 //! usual soft limit of 1024. At start the soft `RLIMIT_NOFILE` is raised to the hard limit (allowed
 //! without privileges), through the `rlimit` crate's safe wrappers.
 //!
-//! Running out anyway (a low hard limit, `ulimit -n 64`) is handled by the scheduler, which slows down
-//! and retries rather than failing URLs; [`is_exhaustion`] recognises the error.
+//! When even the hard limit is low (`ulimit -n 64`), [`Budget`] plans within it: fewer requests in
+//! flight than `--concurrency` asked for, and a connection pool that closes idle connections before
+//! the limit is reached, so the tool slows down instead of failing URLs. Should the plan be off (a
+//! descriptor the estimate did not count), the scheduler still slows down and retries when a request
+//! runs out; [`is_exhaustion`] recognises that error.
 
 use std::io;
+
+/// Raise the soft limit on open files to the hard limit if possible; returns the soft limit in force
+/// afterwards (`u64::MAX` if it cannot even be read, which leaves planning to the retry path), and
+/// the error that prevented raising it, if any.
+pub fn raise_nofile_or_keep() -> (u64, Option<io::Error>) {
+    match raise_nofile() {
+        Ok(soft) => (soft, None),
+        Err(e) => {
+            let soft =
+                rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(u64::MAX, |(soft, _)| soft);
+            (soft, Some(e))
+        }
+    }
+}
 
 /// Raise the soft limit on open files to the hard limit; returns the soft limit in force afterwards.
 pub fn raise_nofile() -> io::Result<u64> {
@@ -23,6 +40,41 @@ pub fn raise_nofile() -> io::Result<u64> {
     }
     rlimit::setrlimit(rlimit::Resource::NOFILE, target, hard)?;
     Ok(target)
+}
+
+/// Descriptors kept aside for everything that is not a request: stdio, the input and output files,
+/// the poller, DNS sockets, the demo's listener, a spare or two.
+const RESERVE: u64 = 32;
+
+/// How many requests and connections fit in the open-files limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests in flight at most: `--concurrency`, or fewer when descriptors are short.
+    pub concurrency: usize,
+    /// Connections (in use and idle) the client may keep open at most: at least `concurrency`;
+    /// more, up to 4 × concurrency (at least 1024), so that lists spread over many hosts keep their
+    /// idle connections, as long as descriptors allow.
+    pub connections: usize,
+}
+
+impl Budget {
+    /// Plan for `limit` open files, `concurrency` asked for, and whether each request also holds a
+    /// `--save-dir` file and (in the demo) the server's end of its connection.
+    pub fn plan(limit: u64, concurrency: usize, save_files: bool, demo: bool) -> Budget {
+        let usable = limit.saturating_sub(RESERVE).max(1);
+        let per_request = 1 + u64::from(save_files) + u64::from(demo);
+        let fit = usize::try_from(usable / per_request)
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let concurrency = concurrency.min(fit);
+        let files = if save_files { concurrency as u64 } else { 0 };
+        let for_connections = (usable.saturating_sub(files) / (1 + u64::from(demo))) as usize;
+        let wanted = concurrency.saturating_mul(4).max(1024);
+        Budget {
+            concurrency,
+            connections: wanted.min(for_connections).max(concurrency),
+        }
+    }
 }
 
 /// Whether `err`, or an error it was caused by, says the process or system ran out of file descriptors
@@ -50,6 +102,55 @@ mod tests {
         let after = raise_nofile().unwrap();
         assert!(after >= before);
         assert!(after <= hard);
+    }
+
+    #[test]
+    fn budget_plans_within_the_limit() {
+        // Plenty: what was asked for, and idle room for many hosts.
+        assert_eq!(
+            Budget::plan(20_000, 50, false, false),
+            Budget {
+                concurrency: 50,
+                connections: 1024
+            }
+        );
+        assert_eq!(
+            Budget::plan(20_000, 10_000, false, false),
+            Budget {
+                concurrency: 10_000,
+                connections: 19_968
+            }
+        );
+        // `ulimit -n 64`: 32 usable.
+        assert_eq!(
+            Budget::plan(64, 500, false, false),
+            Budget {
+                concurrency: 32,
+                connections: 32
+            }
+        );
+        assert_eq!(
+            Budget::plan(64, 500, true, false),
+            Budget {
+                concurrency: 16,
+                connections: 16
+            }
+        );
+        assert_eq!(
+            Budget::plan(64, 500, false, true),
+            Budget {
+                concurrency: 16,
+                connections: 16
+            }
+        );
+        // Absurdly low: still one at a time.
+        assert_eq!(
+            Budget::plan(3, 10, true, true),
+            Budget {
+                concurrency: 1,
+                connections: 1
+            }
+        );
     }
 
     #[test]
