@@ -455,7 +455,10 @@ where
                 break;
             };
             job.started.get_or_insert_with(Instant::now);
-            let request = (self.start)(job.index, job.url.clone());
+            // Boxed here, once: a request future is several KiB (the client's state for every step
+            // of a request), and spawning moves the task's future a few times on its way into the
+            // executor; moving a box moves a pointer.
+            let request = Box::pin((self.start)(job.index, job.url.clone()));
             let delivery = Delivery {
                 finished: self.finished.clone(),
                 job: Some(job),
