@@ -7,7 +7,8 @@
 //!
 //! `ok` counts URLs that got a whole HTTP response with status below 400, `http_err` those that got a
 //! whole response of 400 or above, and `err` those that failed (no response, or a response cut short);
-//! the three add up to `urls`. The parenthesis splits `err` by kind.
+//! the three add up to `urls`. The parenthesis splits `err` by kind. `fd_retries` counts requests put
+//! back to wait because no file descriptor was free (the tool slowed down instead of failing them).
 
 use crate::outcome::{Outcome, KINDS};
 use std::fmt::Write as _;
@@ -30,6 +31,8 @@ pub struct Tally {
     pub failed: [u64; KINDS.len()],
     /// Body bytes received, over all URLs.
     pub bytes: u64,
+    /// Attempts that found no file descriptor and were put back to wait (not failures).
+    pub fd_retries: u64,
 }
 
 impl Tally {
@@ -158,6 +161,7 @@ pub fn summary(tally: &Tally, wall: Duration) -> String {
         }
         None => s.push_str(" peak_rss_mib=?"),
     }
+    let _ = write!(s, " fd_retries={}", tally.fd_retries);
     s
 }
 

@@ -375,6 +375,7 @@ where
                     self.report_done(&outcome)?;
                 }
                 Attempt::OutOfDescriptors(message) => {
+                    self.tally.fd_retries += 1;
                     let now = Instant::now();
                     let since = *job.starved_since.get_or_insert(now);
                     self.limit = self.in_flight.max(1);

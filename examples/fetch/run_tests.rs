@@ -240,7 +240,7 @@ fn out_of_descriptors_slows_down_and_every_url_succeeds() {
     let mut input = Input::new(list, None).unwrap();
     let mut report = Collect::default();
     let (o2, m2, r2) = (open.clone(), max_open.clone(), refused.clone());
-    spool_runtime::block_on(run(
+    let finish = spool_runtime::block_on(run(
         &mut input,
         &settings(50, 0),
         move |i, url| {
@@ -263,6 +263,7 @@ fn out_of_descriptors_slows_down_and_every_url_succeeds() {
     assert_each_once(&report.done, 300);
     assert!(report.done.iter().all(|o| o.failure.is_none()));
     assert!(refused.get() > 0, "the test never ran short");
+    assert_eq!(finish.tally.fd_retries, refused.get() as u64);
     assert!(max_open.get() <= FDS);
 }
 

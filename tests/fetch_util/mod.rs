@@ -41,8 +41,8 @@ impl Ran {
     }
 }
 
-/// Run `fetch args` in `sh -c` form when `shell_prefix` is given (e.g. `ulimit -n 64;`), feeding
-/// `stdin`, killing it after `limit`.
+/// Run `fetch args`, after the bash commands `shell_prefix` when given (e.g. `ulimit -n 64 &&`),
+/// feeding `stdin`, killing it after `limit`.
 pub fn run_with(
     args: &[&str],
     stdin: Option<&[u8]>,
@@ -56,13 +56,12 @@ pub fn run_with(
             c
         }
         Some(prefix) => {
-            let mut c = Command::new("sh");
-            let quoted: Vec<String> = args
-                .iter()
-                .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-                .collect();
+            // The arguments go to bash as "$0" "$@", so they need no quoting.
+            let mut c = Command::new("bash");
             c.arg("-c")
-                .arg(format!("{prefix} exec '{FETCH}' {}", quoted.join(" ")));
+                .arg(format!("{prefix} exec \"$0\" \"$@\""))
+                .arg(FETCH)
+                .args(args);
             c
         }
     };
