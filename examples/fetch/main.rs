@@ -8,8 +8,10 @@
 //! # Layout
 //! - `cli` — flags, their checks, and the usage errors (exit 2).
 //! - `input` — URLs streamed from arguments, a file or stdin, numbered by input position.
+//! - `lines` — a URL file cut into lines, one buffer at a time.
 //! - `origin` — the `scheme://host:port` key per-host limits count by.
-//! - `run` — the scheduler: concurrency, per-host fairness, one result per URL, descriptor shortage.
+//! - `run` — the scheduler: concurrency, one result per URL, descriptor shortage.
+//! - `queues` — per-origin queues and the turn order that makes the per-host limit fair.
 //! - `request` — one URL through `spool_client`: headers, body, `--max-body`, `--save-dir`, timeouts.
 //! - `outcome` — what a URL ended in, and the failure kinds.
 //! - `output` — the JSON lines.
@@ -25,10 +27,12 @@
 mod cli;
 mod demo;
 mod input;
+mod lines;
 mod origin;
 mod outcome;
 mod output;
 mod progress;
+mod queues;
 mod request;
 mod rlimit;
 mod run;

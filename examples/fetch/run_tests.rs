@@ -1,9 +1,10 @@
 //! Scheduler tests with fake requests (no network): limits, fairness, exactly-once, descriptor shortage.
 
 use super::*;
+use crate::origin::write_origin;
 use spool_runtime::sync::Semaphore;
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Called with each result as it is reported.
 type OnDone = Box<dyn FnMut(&Outcome)>;
