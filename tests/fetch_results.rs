@@ -357,3 +357,31 @@ fn a_stuck_host_does_not_hold_back_the_others() {
     assert!(lines[100..].iter().all(|l| l["kind"] == "timeout"));
     drop(stuck);
 }
+
+#[test]
+fn connect_timeout_limits_the_connect() {
+    // A listener with a backlog of 0 whose one queue place is taken: the kernel drops further SYNs,
+    // so a connect neither succeeds nor fails until a limit ends it.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let fillers: Vec<_> = (0..3)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+        })
+        .collect();
+    let url = format!("http://{addr}/");
+    let ran = run(&["--connect-timeout", "0.3", "--timeout", "20", &url]);
+    assert_eq!(ran.code(), 1, "{ran:?}");
+    let lines = ran.lines();
+    assert_one_per_index(&lines, 1);
+    let l = &lines[0];
+    assert_eq!(l["kind"], "timeout", "{l}");
+    assert!(l["error"].as_str().unwrap().contains("connect"), "{l}");
+    // Ended by the 0.3 s connect limit, not the 20 s request limit.
+    assert!(l["ms"].as_f64().unwrap() < 10_000.0, "{l}");
+    drop(fillers);
+}

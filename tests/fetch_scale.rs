@@ -144,3 +144,49 @@ fn demo_runs_and_reports() {
     let lines = fetch_util::parse_lines(&std::fs::read_to_string(&out).unwrap());
     assert_one_per_index(&lines, 300);
 }
+
+#[test]
+fn progress_bar_only_on_a_terminal_and_not_with_no_progress() {
+    // Not a terminal (a pipe): no bar, only the summary.
+    let ran = run(&["--demo", "50"]);
+    assert!(
+        !ran.stderr.contains('\r') && !ran.stderr.contains('\u{1b}'),
+        "{:?}",
+        ran.stderr
+    );
+    // A terminal, through `script` (util-linux) when it is installed.
+    let Ok(script) = which("script") else {
+        eprintln!("SKIP progress_bar_only_on_a_terminal: `script` is not installed");
+        return;
+    };
+    let in_tty = |extra: &str| {
+        let out = std::process::Command::new(&script)
+            .args([
+                "-qec",
+                &format!("'{}' --demo 3000 -c 8 {extra}", fetch_util::FETCH),
+                "/dev/null",
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run script");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let with_bar = in_tty("");
+    assert!(
+        with_bar.contains("\r\u{1b}[2K[") && with_bar.contains("/3000"),
+        "{with_bar:?}"
+    );
+    assert!(with_bar.contains("fetch: urls=3000 ok=3000"));
+    let without = in_tty("--no-progress");
+    assert!(!without.contains("\u{1b}[2K["), "{without:?}");
+    assert!(without.contains("fetch: urls=3000 ok=3000"));
+}
+
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
