@@ -5,11 +5,10 @@
 //! # Fairness within a bounded window
 //!
 //! URLs are read ahead into a window of at most `window` parked entries (4 × concurrency, at least 1024),
-//! each parked in a queue of its origin. Origins with a parked URL and room under their cap wait in the
-//! `runnable` ring; a free slot goes to the origin at the front, which then moves to the back. So an
-//! origin at its cap never holds back URLs of other origins (as long as they are within the window), a
-//! slow origin only ever occupies its own `--per-host` slots, and busy origins take turns.
-//! With `--per-host 0` every URL goes to one unlimited queue and no origin is computed at all.
+//! each parked in a queue of its origin ([`Queues`]). Origins with a parked URL and room under their cap
+//! take turns at free slots. So an origin at its cap never holds back URLs of other origins (as long as
+//! they are within the window), and a slow origin only ever occupies its own `--per-host` slots.
+//! The window is what keeps memory bounded by concurrency rather than by the length of the input.
 //!
 //! # Exactly one result per URL
 //!
@@ -19,7 +18,9 @@
 //!
 //! # Running out of file descriptors
 //!
-//! A request that could not get a socket (`EMFILE`, `ENFILE`) comes back as
+//! The concurrency given here is already planned within the open-files limit (`rlimit::Budget`); this
+//! is the fallback for when the plan is off. A request that could not get a socket (`EMFILE`, `ENFILE`)
+//! comes back as
 //! [`Attempt::OutOfDescriptors`]: its URL goes back to the front of its queue and the number of requests
 //! allowed in flight drops to what is in flight now, then grows by one per finished request (so the tool
 //! settles just under the limit instead of failing URLs). With nothing in flight there is nothing to wait
