@@ -385,3 +385,24 @@ fn connect_timeout_limits_the_connect() {
     assert!(l["ms"].as_f64().unwrap() < 10_000.0, "{l}");
     drop(fillers);
 }
+
+#[test]
+fn redirects_are_followed_and_loops_reported() {
+    let options = files()
+        .redirect("/old", 302, "/small.txt")
+        .redirect("/loop", 302, "/loop");
+    let Some(nginx) = Nginx::start(options) else {
+        return;
+    };
+    let ran = run(&[&nginx.url("/old"), &nginx.url("/loop")]);
+    assert_eq!(ran.code(), 1, "{ran:?}");
+    let lines = ran.lines();
+    assert_one_per_index(&lines, 2);
+    let followed = line_for(&lines, 0);
+    assert_eq!(
+        (followed["status"].as_u64(), followed["bytes"].as_u64()),
+        (Some(200), Some(6)),
+        "{followed}"
+    );
+    assert_eq!(line_for(&lines, 1)["kind"], "redirect");
+}
