@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind};
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
 use crate::redirect::Policy;
+use crate::resolve::{DnsSettings, ResolverKind};
 
 /// The user agent sent when the caller sets none.
 pub(crate) const DEFAULT_USER_AGENT: &str = concat!("spool/", env!("CARGO_PKG_VERSION"));
@@ -27,6 +28,8 @@ pub(crate) struct Config {
     /// Checked at build time to be a valid header value.
     pub user_agent: Option<String>,
     pub nodelay: bool,
+    /// Which resolver, name servers and pinned names; Happy Eyeballs timing.
+    pub dns: DnsSettings,
 }
 
 /// Builds a [`Client`] with settings other than the defaults.
@@ -47,6 +50,8 @@ pub(crate) struct Config {
 /// | [`redirect`](Self::redirect) | follow up to 10 |
 /// | [`user_agent`](Self::user_agent) | `spool/0.1.0` |
 /// | [`tcp_nodelay`](Self::tcp_nodelay) | true |
+/// | [`resolver`](Self::resolver) | the on-loop DNS stub resolver |
+/// | [`happy_eyeballs`](Self::happy_eyeballs) | 250 ms between attempts, 50 ms for AAAA |
 ///
 /// ```
 /// use std::time::Duration;
@@ -87,6 +92,7 @@ impl Default for ClientBuilder {
                 redirect: Policy::default(),
                 user_agent: Some(DEFAULT_USER_AGENT.to_string()),
                 nodelay: true,
+                dns: DnsSettings::default(),
             },
             max_idle_per_host: None,
             max_idle: None,
@@ -194,6 +200,64 @@ impl ClientBuilder {
     /// Disables Nagle's algorithm on new connections (default true: requests leave at once).
     pub fn tcp_nodelay(mut self, enabled: bool) -> Self {
         self.config.nodelay = enabled;
+        self
+    }
+
+    /// Which resolver turns host names into addresses: [`ResolverKind::Stub`], the DNS stub resolver
+    /// on the event loop configured from `/etc/resolv.conf` and `/etc/hosts` (the default), or
+    /// [`ResolverKind::System`], `getaddrinfo` on a helper thread, for names that need nsswitch.
+    pub fn resolver(mut self, kind: ResolverKind) -> Self {
+        self.config.dns.kind = kind;
+        self
+    }
+
+    /// Uses this stub resolver (configured with [`crate::dns::ResolverBuilder`]) and selects
+    /// [`ResolverKind::Stub`]. Pins from [`resolve`](Self::resolve) are added to it.
+    pub fn dns_resolver(mut self, resolver: crate::dns::Resolver) -> Self {
+        self.config.dns.kind = ResolverKind::Stub;
+        self.config.dns.custom = Some(resolver);
+        self
+    }
+
+    /// Asks these DNS servers instead of those of `/etc/resolv.conf` (like curl's
+    /// `--dns-servers`); selects [`ResolverKind::Stub`]. Parse user input with
+    /// [`crate::dns::parse_server_addr`].
+    pub fn dns_servers(mut self, servers: impl IntoIterator<Item = std::net::SocketAddr>) -> Self {
+        self.config.dns.kind = ResolverKind::Stub;
+        self.config.dns.servers = servers.into_iter().collect();
+        self
+    }
+
+    /// Resolves `host` to `addr` for every port, without asking DNS (like reqwest's `resolve`).
+    /// Repeat it to give a host several addresses.
+    pub fn resolve(mut self, host: &str, addr: std::net::IpAddr) -> Self {
+        self.pin(host, None, addr);
+        self
+    }
+
+    /// Resolves `pin.host` to `pin.addrs` for connections to `pin.port` only, like curl's
+    /// `--resolve HOST:PORT:ADDR` (parse that syntax with `str::parse::<`[`crate::dns::ResolvePin`]`>`).
+    pub fn resolve_pin(mut self, pin: crate::dns::ResolvePin) -> Self {
+        for addr in pin.addrs {
+            self.pin(&pin.host, Some(pin.port), addr);
+        }
+        self
+    }
+
+    fn pin(&mut self, host: &str, port: Option<u16>, addr: std::net::IpAddr) {
+        let pins = &mut self.config.dns.pins;
+        match pins.iter_mut().find(|(h, p, _)| h == host && *p == port) {
+            Some((_, _, addrs)) if !addrs.contains(&addr) => addrs.push(addr),
+            Some(_) => {}
+            None => pins.push((host.to_owned(), port, vec![addr])),
+        }
+    }
+
+    /// Timing of Happy Eyeballs (RFC 8305) when a host has several addresses: the delay before
+    /// the next connection attempt starts, and how long to wait for IPv6 addresses once IPv4 ones
+    /// have arrived.
+    pub fn happy_eyeballs(mut self, timing: crate::connect::HappyEyeballs) -> Self {
+        self.config.dns.timing = timing;
         self
     }
 

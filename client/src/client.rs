@@ -56,11 +56,12 @@ impl Client {
 
     pub(crate) fn from_config(config: Config) -> Client {
         let pool = Pool::new(config.pool.clone());
+        let resolver = config.dns.build();
         Client {
             inner: Rc::new(ClientInner {
                 config,
                 pool,
-                resolver: Resolver::System,
+                resolver,
             }),
         }
     }

@@ -5,6 +5,7 @@
 //! [`send`](RequestBuilder::send) as an [`Error`] of kind [`InvalidUrl`](ErrorKind::InvalidUrl) or
 //! [`Builder`](ErrorKind::Builder), before any connection is made.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -135,15 +136,20 @@ impl RequestBuilder {
     ///
     /// The body is read afterwards with [`Response::bytes`], [`Response::text`] or
     /// [`Response::chunk`].
-    pub async fn send(self) -> Result<Response, Error> {
-        let mut request = self.request?;
-        check(&request).map_err(|e| e.with_url(&request.url))?;
-        if !request.headers.contains_key(header::AUTHORIZATION) {
-            if let Some(basic) = auth::basic_from_url(&request.url) {
-                request.headers.insert(header::AUTHORIZATION, basic);
+    ///
+    /// Not an `async fn` on purpose: the checks run here, and the returned future is the sending
+    /// future itself, holding the request once (an `async fn` would keep this builder too).
+    pub fn send(self) -> impl Future<Output = Result<Response, Error>> {
+        let request = self.request.and_then(|mut request| {
+            check(&request).map_err(|e| e.with_url(&request.url))?;
+            if !request.headers.contains_key(header::AUTHORIZATION) {
+                if let Some(basic) = auth::basic_from_url(&request.url) {
+                    request.headers.insert(header::AUTHORIZATION, basic);
+                }
             }
-        }
-        crate::send::send(&self.client, request).await
+            Ok(request)
+        });
+        crate::send::send(self.client, request)
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`Response`]: the status, headers and final URL of an answer, and its body to read.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -99,6 +100,10 @@ impl Response {
         self.info.redirects = redirects;
     }
 
+    pub(crate) fn set_url(&mut self, url: Uri) {
+        self.url = url;
+    }
+
     /// The body length announced by `Content-Length`, when there is exactly one valid value and no
     /// `Transfer-Encoding` (for a `HEAD` request, the length a `GET` would have had).
     pub fn content_length(&self) -> Option<u64> {
@@ -126,23 +131,32 @@ impl Response {
     /// The whole body. More than the client's `max_body_bytes` (10 MiB by default) is
     /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge); a body cut short is
     /// [`ErrorKind::IncompleteBody`](crate::ErrorKind::IncompleteBody).
-    pub async fn bytes(mut self) -> Result<Bytes, Error> {
+    pub fn bytes(self) -> impl Future<Output = Result<Bytes, Error>> {
+        // Not an `async fn`: the future keeps only the body and the URL, not the whole response.
         let length = self.content_length();
-        let limit = self.max_body_bytes;
-        let url = &self.url;
-        self.body
-            .collect(limit, length)
-            .await
-            .map_err(|e| e.with_url(url))
+        let Response {
+            mut body,
+            url,
+            max_body_bytes,
+            ..
+        } = self;
+        async move {
+            body.collect(max_body_bytes, length)
+                .await
+                .map_err(|e| e.with_url(&url))
+        }
     }
 
     /// The whole body as text, decoded with the `Content-Type` charset (UTF-8 when none is given;
     /// `iso-8859-1`, `latin1`, `us-ascii`, `windows-1252` and UTF-16 are understood). Invalid bytes
     /// become U+FFFD. Same limits as [`bytes`](Self::bytes).
-    pub async fn text(self) -> Result<String, Error> {
+    pub fn text(self) -> impl Future<Output = Result<String, Error>> {
         let content_type = self.headers.get(CONTENT_TYPE).cloned();
-        let bytes = self.bytes().await?;
-        Ok(charset::decode(&bytes, content_type.as_ref()))
+        let bytes = self.bytes();
+        async move {
+            let bytes = bytes.await?;
+            Ok(charset::decode(&bytes, content_type.as_ref()))
+        }
     }
 
     /// Whether the body has been read to its end.

@@ -15,17 +15,17 @@
 //! deadline; resolving + connecting also by the connect timeout; each wait for bytes also by the
 //! read timeout (see `conn/timer.rs`).
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::time::{Duration, Instant};
 
-use http::{Method, StatusCode};
+use http::{Method, StatusCode, Uri};
 use spool_runtime::time::timeout_at;
 
 use crate::body::Body;
 use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
-use crate::pool::Checkout;
+use crate::pool::{Acquire, Checkout};
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
 use crate::request::Request;
@@ -35,37 +35,51 @@ use crate::url::Origin;
 /// The whole-request deadline and the timeout it came from.
 type Deadline = Option<(Instant, Duration)>;
 
-/// Sends `req`, following redirects per the client's policy.
-pub(crate) async fn send(client: &Client, mut req: Request) -> Result<Response, Error> {
-    let inner = &*client.inner;
-    let started = Instant::now();
-    let deadline = req
-        .timeout
-        .or(inner.config.timeout)
-        .map(|limit| (started.checked_add(limit).unwrap_or(started), limit));
-    let mut hops = 0;
-    loop {
-        let mut response = execute(inner, &req, deadline)
-            .await
-            .map_err(|e| e.with_url(&req.url))?;
-        let next = redirect::next(
-            &inner.config.redirect,
-            &req,
-            response.status(),
-            response.headers(),
-            hops,
-        )?;
-        match next {
-            None => {
-                response.set_redirects(hops as u32);
-                return Ok(response);
-            }
-            Some(next) => {
-                // The redirect's own body is dropped: if it arrived with the head (the usual small
-                // one), its connection is already back in the pool.
-                drop(response);
-                req = next;
-                hops += 1;
+/// Sends `req` (or reports why it could not be built), following redirects per the client's policy.
+///
+/// A plain `fn` returning an `async move` block rather than an `async fn`: an `async fn` copies its
+/// arguments into locals, which would store the request twice in every in-flight request's future.
+#[allow(clippy::manual_async_fn)] // on purpose, see above
+pub(crate) fn send(
+    client: Client,
+    mut req: Result<Request, Error>,
+) -> impl Future<Output = Result<Response, Error>> {
+    async move {
+        // Used in place: moving it out would store the request twice in this future.
+        let Ok(req) = req.as_mut() else {
+            return Err(req.expect_err("not Ok"));
+        };
+        let inner = &*client.inner;
+        let deadline = req.timeout.or(inner.config.timeout).map(|limit| {
+            let now = Instant::now();
+            (now.checked_add(limit).unwrap_or(now), limit)
+        });
+        let mut hops = 0;
+        loop {
+            let mut response = execute(inner, req, deadline)
+                .await
+                .map_err(|e| e.with_url(&req.url))?;
+            let next = redirect::next(
+                &inner.config.redirect,
+                req,
+                response.status(),
+                response.headers(),
+                hops,
+            )?;
+            match next {
+                None => {
+                    response.set_redirects(hops as u32);
+                    // The request is done with: its URL moves into the response (no clone).
+                    response.set_url(std::mem::take(&mut req.url));
+                    return Ok(response);
+                }
+                Some(next) => {
+                    // The redirect's own body is dropped: if it arrived with the head (the usual small
+                    // one), its connection is already back in the pool.
+                    drop(response);
+                    *req = next;
+                    hops += 1;
+                }
             }
         }
     }
@@ -80,100 +94,120 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 /// One hop: a connection, the request written, the response head read.
-async fn execute(
-    inner: &ClientInner,
-    req: &Request,
+#[allow(clippy::manual_async_fn)] // on purpose, see `send`
+fn execute<'a>(
+    inner: &'a ClientInner,
+    req: &'a Request,
     deadline: Deadline,
-) -> Result<Response, Error> {
-    let config = &inner.config;
-    let origin = Origin::of(&req.url);
-    let mut fresh = false;
-    loop {
-        let started = Instant::now();
-        let (mut conn, connect) = connection(inner, &origin, fresh, deadline).await?;
-        let reused = conn.is_reused();
-        let mut timer = Timer::new(deadline, config.read_timeout);
-        let head = RequestHead {
-            method: &req.method,
-            uri: &req.url,
-            headers: &req.headers,
-            body_len: req.body.as_ref().map(|b| b.len() as u64),
-            user_agent: config.user_agent.as_deref(),
-        };
-        let body = req.body.as_deref().unwrap_or_default();
-        let result = match conn.send_request(&head, body, &mut timer).await {
-            Ok(()) => poll_fn(|cx| conn.poll_event(cx, &mut timer)).await,
-            Err(e) => Err(e),
-        };
-        let head = match result {
-            Ok(Event::Head(head)) => head,
-            Ok(_) => {
-                return Err(Error::new(
-                    ErrorKind::Protocol,
-                    "the response started without a head",
-                ))
+) -> impl Future<Output = Result<Response, Error>> + 'a {
+    // Not an `async fn`, for the same reason as `send`.
+    async move {
+        let config = &inner.config;
+        let origin = Origin::of(&req.url);
+        let mut fresh = false;
+        loop {
+            let started = Instant::now();
+            let (mut conn, connect) = match inner.pool.checkout(&origin, fresh) {
+                // The keep-alive fast path: no future, no allocation.
+                Ok(Checkout::Reused(conn)) => (conn, None),
+                // Waiting and connecting are boxed: rare, and their futures would otherwise make
+                // every request's future larger.
+                other => Box::pin(connection(inner, &origin, other, deadline)).await?,
+            };
+            let reused = conn.is_reused();
+            let mut timer = Timer::new(deadline, config.read_timeout, started);
+            let head = RequestHead {
+                method: &req.method,
+                uri: &req.url,
+                headers: &req.headers,
+                body_len: req.body.as_ref().map(|b| b.len() as u64),
+                user_agent: config.user_agent.as_deref(),
+            };
+            let body = req.body.as_deref().unwrap_or_default();
+            // One inner future for "write, then read the head", so that no intermediate result is
+            // kept across the second wait.
+            let result = async {
+                conn.send_request(&head, body, &mut timer).await?;
+                poll_fn(|cx| conn.poll_event(cx, &mut timer)).await
             }
-            Err(e) if e.is_encode() => {
-                crate::pool::checkin(conn);
-                return Err(e.into_error());
-            }
-            Err(e) if reused && !fresh && e.is_stale_connection() && is_idempotent(&req.method) => {
-                // The keep-alive race: the server closed this pooled connection just as we used it.
-                drop(conn);
-                fresh = true;
-                continue;
-            }
-            Err(e) => {
-                let stale = reused && e.is_stale_connection();
-                let mut error = e.into_error();
-                if stale && !is_idempotent(&req.method) {
-                    error = Error::new(
-                        error.kind(),
-                        format!(
-                            "{}; the {} was not retried because it is not idempotent",
-                            error.message(),
-                            req.method
-                        ),
-                    );
+            .await;
+            let head = match result {
+                Ok(Event::Head(head)) => head,
+                Ok(_) => {
+                    return Err(Error::new(
+                        ErrorKind::Protocol,
+                        "the response started without a head",
+                    ))
                 }
-                return Err(error);
-            }
-        };
-        let info = ResponseInfo {
-            reused,
-            redirects: 0,
-            connect,
-            first_byte: started.elapsed(),
-        };
-        let bodiless = req.method == Method::HEAD
-            || head.status == StatusCode::NO_CONTENT
-            || head.status == StatusCode::NOT_MODIFIED;
-        let length = if bodiless {
-            Some(0)
-        } else {
-            response::content_length(&head.headers)
-        };
-        let body = Body::new(conn, timer, length);
-        return Ok(Response::new(
-            head.status,
-            head.version,
-            head.headers,
-            req.url.clone(),
-            body,
-            info,
-            config.max_body_bytes,
-        ));
+                Err(e) if e.is_encode() => {
+                    crate::pool::checkin(conn);
+                    return Err(e.into_error());
+                }
+                Err(e)
+                    if reused
+                        && !fresh
+                        && e.is_stale_connection()
+                        && is_idempotent(&req.method) =>
+                {
+                    // The keep-alive race: the server closed this pooled connection just as we used it.
+                    drop(conn);
+                    fresh = true;
+                    continue;
+                }
+                Err(e) => {
+                    let stale = reused && e.is_stale_connection();
+                    let mut error = e.into_error();
+                    if stale && !is_idempotent(&req.method) {
+                        error = Error::new(
+                            error.kind(),
+                            format!(
+                                "{}; the {} was not retried because it is not idempotent",
+                                error.message(),
+                                req.method
+                            ),
+                        );
+                    }
+                    return Err(error);
+                }
+            };
+            let info = ResponseInfo {
+                reused,
+                redirects: 0,
+                connect,
+                first_byte: started.elapsed(),
+            };
+            let bodiless = req.method == Method::HEAD
+                || head.status == StatusCode::NO_CONTENT
+                || head.status == StatusCode::NOT_MODIFIED;
+            let length = if bodiless {
+                Some(0)
+            } else {
+                response::content_length(&head.headers)
+            };
+            let body = Body::new(conn, timer, length);
+            return Ok(Response::new(
+                head.status,
+                head.version,
+                head.headers,
+                // Set by `send` once it knows this is the last hop.
+                Uri::default(),
+                body,
+                info,
+                config.max_body_bytes,
+            ));
+        }
     }
 }
 
-/// A connection for `origin`: from the pool, or newly opened. Also returns the connect time.
+/// A connection for `origin` after the pool said "wait" or "open one". Also returns the connect
+/// time.
 async fn connection(
     inner: &ClientInner,
     origin: &Origin<'_>,
-    fresh: bool,
+    checkout: Result<Checkout, Acquire>,
     deadline: Deadline,
 ) -> Result<(Box<Connection>, Option<Duration>), Error> {
-    let checkout = match inner.pool.checkout(origin, fresh) {
+    let checkout = match checkout {
         Ok(checkout) => checkout,
         Err(wait) => match deadline {
             None => wait.await,
@@ -199,15 +233,13 @@ async fn connection(
         (Some(c), Some(r)) => Some(if r.0 < c.0 { r } else { c }),
         (c, r) => c.or(r),
     };
-    // Boxed: connecting is the rare path, and its future would otherwise make every request's
-    // future larger.
-    let opening = Box::pin(conn::open(&inner.resolver, *origin, config.nodelay));
-    let stream =
-        match limit {
-            None => opening.await?,
-            Some((at, which)) => match timeout_at(at, opening).await {
-                Ok(result) => result?,
-                Err(_) => return Err(match which {
+    let opening = conn::open(&inner.resolver, *origin, config.nodelay);
+    let stream = match limit {
+        None => opening.await?,
+        Some((at, which)) => match timeout_at(at, opening).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(match which {
                     Limit::Connect(limit) => Error::new(
                         ErrorKind::Timeout,
                         format!(
@@ -219,9 +251,10 @@ async fn connection(
                         request_timeout(limit, &format!("connecting to {origin}"))
                             .while_connecting()
                     }
-                }),
-            },
-        };
+                })
+            }
+        },
+    };
     Ok((
         Connection::new(stream, slot, config.limits),
         Some(started.elapsed()),

@@ -48,7 +48,10 @@ impl Pool {
     fn submit(&'static self, job: Job) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         st.queue.push_back(job);
-        if st.idle > 0 {
+        // Each queued job needs a worker of its own. An idle worker counts as idle until it actually wakes,
+        // so testing `idle > 0` alone would hand a whole burst of jobs to one idle worker, to run one after
+        // another behind a blocking call: start a thread whenever jobs outnumber idle workers.
+        if st.queue.len() <= st.idle {
             self.work.notify_one();
         } else if st.threads < MAX_THREADS {
             st.threads += 1;

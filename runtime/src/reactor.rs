@@ -130,6 +130,15 @@ impl Reactor {
         driver.poll(timeout, |event| dispatch(&mut slots, event))
     }
 
+    /// A short read or write drained the kernel buffer (or filled it): forget only `flag` (`READABLE` or
+    /// `WRITABLE`), never a closed flag. A FIN that arrived with the data was reported in the same edge and
+    /// will not be reported again, so clearing `READ_CLOSED` here would make the next read wait forever.
+    pub(crate) fn clear_flag(&self, key: usize, flag: Ready) {
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[key];
+        slot.ready = slot.ready.without(flag);
+    }
+
     /// How many sources are registered (used by tests and debugging output).
     pub(crate) fn registered(&self) -> usize {
         self.slots.borrow().len()

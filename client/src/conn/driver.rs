@@ -15,10 +15,15 @@ use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::task::{ready, Context, Poll};
 
+use http::HeaderName;
+
 use crate::buffers;
 use crate::proto::{Event, ProtoError, ProtoErrorKind, RequestHead};
 
 use super::{ConnError, Connection, Timer};
+
+/// `Keep-Alive`, which `http` has no constant for.
+static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 /// Bodies up to this size are copied next to the head and sent in one plain `write`.
 const INLINE_BODY: usize = 16 * 1024;
@@ -131,7 +136,12 @@ impl Connection {
         };
         match result {
             Ok(Some(Event::Head(head))) => {
-                self.keep_alive = head.keep_alive_timeout();
+                // A typed lookup first: parsing the name for every response costs more than this.
+                self.keep_alive = if head.headers.contains_key(&KEEP_ALIVE) {
+                    head.keep_alive_timeout()
+                } else {
+                    None
+                };
                 Ok(Some(Event::Head(head)))
             }
             Ok(Some(Event::End { reusable })) => {

@@ -1,9 +1,11 @@
-//! Opening a new connection: resolve the host, connect, (later: TLS handshake), set socket options.
+//! Opening a new connection: resolve the host and connect (Happy Eyeballs, see `resolve`), (later:
+//! TLS handshake), set socket options.
 //!
 //! Time limits are the caller's: it bounds this whole future with the connect timeout.
 
-use crate::error::{describe_io, Error, ErrorKind};
-use crate::resolve::{self, Resolver};
+use crate::connect::ConnectError;
+use crate::error::{Error, ErrorKind};
+use crate::resolve::Resolver;
 use crate::url::Origin;
 
 use super::Stream;
@@ -24,35 +26,17 @@ pub(crate) async fn open(
         )
         .while_connecting());
     }
-    let addrs = resolver
-        .resolve(origin.bare_host(), origin.port)
+    let tcp = resolver
+        .connect(origin.bare_host(), origin.port)
         .await
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Dns,
-                format!(
-                    "could not resolve host {}: {}",
-                    origin.bare_host(),
-                    describe_io(&e)
-                ),
-            )
-            .with_source(e)
+        .map_err(|e| match e {
+            // The DNS error already names the host and what went wrong.
+            ConnectError::Resolve(e) => Error::new(ErrorKind::Dns, e.to_string()).with_source(e),
+            // "connection refused while connecting to 127.0.0.1:80 (after ...)".
+            ConnectError::Connect(e) => {
+                Error::new(ErrorKind::Connect, e.to_string()).with_source(e)
+            }
         })?;
-    let tcp = resolve::connect(addrs.as_slice()).await.map_err(|e| {
-        let others = match e.tried {
-            0 | 1 => String::new(),
-            n => format!(" (after {} other addresses failed)", n - 1),
-        };
-        Error::new(
-            ErrorKind::Connect,
-            format!(
-                "{} while connecting to {}{others}",
-                describe_io(&e.error),
-                e.addr
-            ),
-        )
-        .with_source(e.error)
-    })?;
     if nodelay {
         // Best effort: a request/response client wants small writes sent at once.
         let _ = tcp.set_nodelay(true);

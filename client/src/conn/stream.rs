@@ -5,7 +5,7 @@
 //! call); a plain `TcpStream` does not care.
 
 use std::io::{self, IoSlice};
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use spool_runtime::net::TcpStream;
 
@@ -29,30 +29,15 @@ impl Stream {
 
     /// Reads into `buf`; `Ok(0)` is EOF.
     ///
-    /// Plain TCP goes through `try_read` rather than `TcpStream::poll_read`: the latter treats a
-    /// short read as "drained" and forgets the readiness, including a peer close that arrived with
-    /// the last bytes, and then waits for an edge that never comes (reported in
-    /// /work/notes/client-runtime-bug.md). `try_read` forgets readiness only on `WouldBlock`, which is
-    /// always right; it costs one extra `read` when a response spans several reads.
+    /// A read that does not fill `buf` tells the runtime the socket is drained, so the next read
+    /// waits for new readiness instead of costing a `read` that says `WouldBlock`.
     pub(crate) fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         match self {
-            Stream::Plain(tcp) => loop {
-                if let Err(e) = ready!(tcp.poll_read_ready(cx)) {
-                    return Poll::Ready(Err(e));
-                }
-                match tcp.try_read(buf) {
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                        ) => {}
-                    result => return Poll::Ready(result),
-                }
-            },
+            Stream::Plain(tcp) => tcp.poll_read(cx, buf),
         }
     }
 

@@ -36,11 +36,17 @@ pub(crate) struct Timer {
 }
 
 impl Timer {
-    pub(crate) fn new(request: Option<(Instant, Duration)>, idle: Option<Duration>) -> Timer {
+    /// `started`: when the exchange began. The first wait's idle limit counts from there, which
+    /// saves reading the clock again for the usual single wait of a keep-alive request.
+    pub(crate) fn new(
+        request: Option<(Instant, Duration)>,
+        idle: Option<Duration>,
+        started: Instant,
+    ) -> Timer {
         Timer {
             request,
             idle,
-            idle_deadline: None,
+            idle_deadline: idle.and_then(|d| started.checked_add(d)),
             sleep: None,
         }
     }

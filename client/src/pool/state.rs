@@ -316,8 +316,25 @@ impl PoolState {
                 return;
             }
         }
+        if self.global_waiting > 0 {
+            // Someone waits for a global slot. If the first in line wants this very host, the
+            // connection is exactly what it waits for; otherwise close it to free the slot.
+            let first = peek_valid(&mut self.global_queue, &self.waiters);
+            if let Some(w) = first.filter(|w| self.waiters[w.id].host == h) {
+                self.global_queue.pop_front();
+                self.global_waiting -= 1;
+                // The waiter's own host slot is not needed: the connection comes with one.
+                self.hosts[h].open -= 1;
+                self.give(w, Wait::Conn(conn));
+                self.host_slot_freed(h);
+                return;
+            }
+        }
         let lifetime = idle_lifetime(self.cfg.idle_timeout, conn.keep_alive_hint());
+        // Outside a runtime (a response finished after `block_on` returned) the connection's
+        // reactor is gone or going: it cannot be reused.
         let keep = self.global_waiting == 0
+            && spool_runtime::current_stats().is_some()
             && self.cfg.max_idle_per_host > 0
             && self.cfg.max_idle > 0
             && lifetime != Some(Duration::ZERO);
@@ -413,6 +430,19 @@ impl PoolState {
         }
     }
 
+    /// Closes every idle connection (their runtime is ending).
+    pub(crate) fn close_all_idle(&mut self) {
+        let ids: Vec<usize> = self.hosts.iter().map(|(h, _)| h).collect();
+        for h in ids {
+            while let Some(idle) = self.hosts[h].idle.pop() {
+                self.idle_total -= 1;
+                self.close(h, idle.conn);
+            }
+            self.gc_host(h);
+        }
+        self.idle_order.clear();
+    }
+
     /// Closes expired (or server-closed) idle connections; returns the next expiry.
     pub(crate) fn sweep(&mut self, now: Instant) -> Option<Instant> {
         let mut dead = Vec::new();
@@ -450,6 +480,18 @@ impl Drop for PoolState {
             waker.wake();
         }
     }
+}
+
+/// The first entry of `queue` that still names a live waiter, left in the queue (stale entries
+/// before it are dropped).
+fn peek_valid(queue: &mut VecDeque<WaiterRef>, waiters: &Slab<Waiter>) -> Option<WaiterRef> {
+    while let Some(&w) = queue.front() {
+        if waiters.get(w.id).is_some_and(|x| x.seq == w.seq) {
+            return Some(w);
+        }
+        queue.pop_front();
+    }
+    None
 }
 
 /// The first entry of `queue` that still names a live waiter.

@@ -6,7 +6,8 @@
 //! keep-alive workload the sweeper wakes about once per idle timeout, not once per request.
 //!
 //! It holds the pool weakly: when the client is dropped, the pool wakes it one last time and it ends.
-//! It is started lazily, from inside a runtime, the first time a connection goes idle.
+//! It is started lazily, from inside a runtime, the first time a connection goes idle, and it is
+//! dropped with that runtime, taking the idle connections with it.
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
@@ -39,7 +40,9 @@ pub(super) fn notify(state: &mut PoolState) {
     }
 }
 
-/// Marks the sweeper as gone when its task ends or is dropped with its runtime.
+/// Marks the sweeper as gone when its task is dropped, which happens only when its runtime ends
+/// (or the pool is gone). The idle connections belong to that runtime's reactor and cannot be used
+/// in another one, so they are closed here, while the runtime can still deregister them.
 struct Running(Weak<RefCell<PoolState>>);
 
 impl Drop for Running {
@@ -49,6 +52,7 @@ impl Drop for Running {
                 state.sweeper.running = false;
                 state.sweeper.waker = None;
                 state.sweeper.wake_at = None;
+                state.close_all_idle();
             }
         }
     }

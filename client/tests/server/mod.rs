@@ -158,7 +158,7 @@ pub struct Counters {
 
 /// A running server; stopped when dropped.
 pub struct Server {
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     counters: Arc<Counters>,
     log: Arc<Mutex<Vec<Req>>>,
     stop: Arc<AtomicBool>,
@@ -168,8 +168,19 @@ pub struct Server {
 impl Server {
     /// Starts a server on 127.0.0.1 (a free port) answering with `handler`.
     pub fn start(handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> Server {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a test server");
-        let addr = std_listener.local_addr().unwrap();
+        Server::start_ports(1, handler)
+    }
+
+    /// Like [`Server::start`], listening on `ports` ports (distinct origins for the client) that
+    /// share the handler and the counters.
+    pub fn start_ports(
+        ports: usize,
+        handler: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let listeners: Vec<std::net::TcpListener> = (0..ports)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind a test server"))
+            .collect();
+        let addrs = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
         let counters = Arc::new(Counters::default());
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -178,29 +189,25 @@ impl Server {
             let (counters, log, stop) = (counters.clone(), log.clone(), stop.clone());
             thread::spawn(move || {
                 spool_runtime::block_on(async move {
-                    let listener = TcpListener::from_std(std_listener).unwrap();
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        if stop.load(Ordering::SeqCst) {
-                            return;
-                        }
-                        let n = counters.accepted.fetch_add(1, Ordering::SeqCst) + 1;
-                        let active = counters.active.fetch_add(1, Ordering::SeqCst) + 1;
-                        counters.max_active.fetch_max(active, Ordering::SeqCst);
-                        let (handler, counters, log) =
-                            (handler.clone(), counters.clone(), log.clone());
-                        spool_runtime::spawn(async move {
-                            serve(stream, n, &*handler, &counters, &log).await;
-                            counters.active.fetch_sub(1, Ordering::SeqCst);
-                        });
+                    let mut accept_loops = Vec::new();
+                    for std_listener in listeners {
+                        let (handler, counters, log, stop) =
+                            (handler.clone(), counters.clone(), log.clone(), stop.clone());
+                        accept_loops.push(spool_runtime::spawn(async move {
+                            let listener = TcpListener::from_std(std_listener).unwrap();
+                            accept_loop(listener, handler, counters, log, stop).await
+                        }));
+                    }
+                    // The first port's loop sees the stop flag (Drop connects to it) and ends the
+                    // server; the runtime then drops every other task.
+                    if let Some(first) = accept_loops.into_iter().next() {
+                        let _ = first.await;
                     }
                 })
             })
         };
         Server {
-            addr,
+            addrs,
             counters,
             log,
             stop,
@@ -209,12 +216,22 @@ impl Server {
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs[0]
     }
 
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("http://{}{}", self.addrs[0], path)
+    }
+
+    /// The address of the `i`-th port.
+    pub fn addr_on(&self, i: usize) -> SocketAddr {
+        self.addrs[i]
+    }
+
+    /// The URL of `path` on the `i`-th port.
+    pub fn url_on(&self, i: usize, path: &str) -> String {
+        format!("http://{}{}", self.addrs[i], path)
     }
 
     /// Connections accepted so far.
@@ -246,11 +263,36 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = std::net::TcpStream::connect(self.addr);
+        // Wake an accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.addrs[0]);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    handler: Arc<Handler>,
+    counters: Arc<Counters>,
+    log: Arc<Mutex<Vec<Req>>>,
+    stop: Arc<AtomicBool>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let n = counters.accepted.fetch_add(1, Ordering::SeqCst) + 1;
+        let active = counters.active.fetch_add(1, Ordering::SeqCst) + 1;
+        counters.max_active.fetch_max(active, Ordering::SeqCst);
+        let (handler, counters, log) = (handler.clone(), counters.clone(), log.clone());
+        spool_runtime::spawn(async move {
+            serve(stream, n, &*handler, &counters, &log).await;
+            counters.active.fetch_sub(1, Ordering::SeqCst);
+        });
     }
 }
 

@@ -52,7 +52,13 @@ pub(crate) struct Executor {
     ready: RefCell<VecDeque<usize>>,
     /// Tasks polled since the runtime started (for tests and stats).
     polls: Cell<u64>,
+    /// Wakers of finished tasks that nobody else holds, reused by new tasks: spawning then costs one
+    /// allocation fewer. Bounded, so a burst of tasks does not pin memory afterwards.
+    spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
 }
+
+/// At most this many spare wakers are kept.
+const MAX_SPARE_WAKERS: usize = 4096;
 
 /// The id used for the future passed to `block_on`, which is not stored in the slab.
 pub(crate) const MAIN: usize = usize::MAX;
@@ -63,6 +69,7 @@ impl Executor {
             tasks: RefCell::new(Slab::new()),
             ready: RefCell::new(VecDeque::new()),
             polls: Cell::new(0),
+            spare_wakers: RefCell::new(Vec::new()),
         }
     }
 
@@ -75,7 +82,13 @@ impl Executor {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let id = entry.key();
-        let waker = Arc::new(TaskWaker::new(id, shared.clone(), true));
+        let waker = match self.spare_wakers.borrow_mut().pop() {
+            Some(w) => {
+                w.reset(id);
+                w
+            }
+            None => Arc::new(TaskWaker::new(id, shared.clone(), true)),
+        };
         entry.insert(Task {
             future: Some(future),
             waker,
@@ -137,9 +150,22 @@ impl Executor {
             }
         };
         debug_assert!(finished);
-        self.tasks.borrow_mut().remove(id);
+        let task = self.tasks.borrow_mut().remove(id);
+        drop(waker);
+        self.recycle(task.waker);
         // Drop the future after the borrow ends: its destructors may deregister sockets or abort tasks.
         drop(future);
+    }
+
+    /// Keep a finished task's waker for reuse, if no clone of it is still out there (a clone could wake
+    /// whichever task gets the waker next: harmless, but a wasted poll).
+    fn recycle(&self, waker: Arc<TaskWaker>) {
+        if Arc::strong_count(&waker) == 1 {
+            let mut spare = self.spare_wakers.borrow_mut();
+            if spare.len() < MAX_SPARE_WAKERS {
+                spare.push(waker);
+            }
+        }
     }
 
     /// Cancel task `id` (step 4): drop its future now, or after its poll if it is the one running.
@@ -155,7 +181,11 @@ impl Executor {
                 None => None,
             }
         };
-        drop(removed);
+        if let Some(task) = removed {
+            // Drop the future first (outside any borrow): its destructors may touch the runtime.
+            drop(task.future);
+            self.recycle(task.waker);
+        }
     }
 
     /// Drop every remaining task (the end of `block_on`). Destructors may spawn or abort, so loop until empty.

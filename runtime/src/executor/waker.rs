@@ -10,7 +10,7 @@
 
 use crate::context;
 use crate::driver::Unparker;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
 
@@ -52,7 +52,9 @@ impl Shared {
 
 /// One task's waker.
 pub(crate) struct TaskWaker {
-    id: usize,
+    /// The slab key of the task this waker serves. Changes only when the executor recycles the waker for
+    /// a new task, which it does only when no clone of it exists any more.
+    id: AtomicUsize,
     /// True while the id sits in a ready queue (so further wakes can be skipped).
     scheduled: AtomicBool,
     shared: Arc<Shared>,
@@ -61,10 +63,16 @@ pub(crate) struct TaskWaker {
 impl TaskWaker {
     pub(crate) fn new(id: usize, shared: Arc<Shared>, scheduled: bool) -> TaskWaker {
         TaskWaker {
-            id,
+            id: AtomicUsize::new(id),
             scheduled: AtomicBool::new(scheduled),
             shared,
         }
+    }
+
+    /// Give a recycled waker to a new task (the caller holds the only reference).
+    pub(crate) fn reset(&self, id: usize) {
+        self.id.store(id, Ordering::Relaxed);
+        self.scheduled.store(true, Ordering::Release);
     }
 
     /// Called just before the task is polled: wakes from now on must queue it again.
@@ -85,14 +93,14 @@ impl Wake for TaskWaker {
         // Fast path: we are on the thread running this very runtime.
         let queued_locally = context::try_with_core(|core| {
             if Arc::ptr_eq(&core.shared, &self.shared) {
-                core.executor.push_ready(self.id);
+                core.executor.push_ready(self.id.load(Ordering::Relaxed));
                 true
             } else {
                 false
             }
         });
         if queued_locally != Some(true) {
-            self.shared.push_remote(self.id);
+            self.shared.push_remote(self.id.load(Ordering::Relaxed));
         }
     }
 }

@@ -61,6 +61,11 @@ impl<S: AsRawFd> IoSource<S> {
         context::with_core("socket I/O", |core| core.reactor.clear_ready(self.key, dir));
     }
 
+    /// Forget one readiness flag only (see [`crate::reactor::Reactor::clear_flag`]).
+    pub(crate) fn clear_flag(&self, flag: Ready) {
+        context::with_core("socket I/O", |core| core.reactor.clear_flag(self.key, flag));
+    }
+
     /// Run `op` until it does not say `WouldBlock`, waiting for readiness in `dir` in between.
     pub(crate) fn poll_io<R>(
         &self,

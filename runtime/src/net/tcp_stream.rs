@@ -4,7 +4,9 @@
 //! returns fewer bytes than asked for has drained the kernel buffer, so readiness is cleared right away and
 //! the next read waits for a new edge instead of spending a syscall to learn `WouldBlock` (the same holds
 //! for a short write). With epoll in edge-triggered mode every new arrival of data is a new edge, so
-//! nothing is lost.
+//! nothing is lost. Only the plain `READABLE`/`WRITABLE` flag is cleared this way: a FIN that arrived
+//! together with the last bytes is reported once, in the same edge, so `READ_CLOSED` must survive the
+//! short read, or the next read (which would return EOF at once) waits forever.
 
 use super::source::IoSource;
 use crate::driver::Ready;
@@ -123,7 +125,8 @@ impl TcpStream {
         let result = self.io.poll_io(Direction::Read, cx, |mut s| s.read(buf));
         if let Poll::Ready(Ok(n)) = result {
             if n > 0 && n < wanted {
-                self.io.clear_ready(Direction::Read);
+                // Keep READ_CLOSED: if the FIN came with these bytes, no new edge will announce it.
+                self.io.clear_flag(Ready::READABLE);
             }
         }
         result
@@ -135,7 +138,7 @@ impl TcpStream {
         let result = self.io.poll_io(Direction::Write, cx, |mut s| s.write(buf));
         if let Poll::Ready(Ok(n)) = result {
             if n < wanted {
-                self.io.clear_ready(Direction::Write);
+                self.io.clear_flag(Ready::WRITABLE);
             }
         }
         result

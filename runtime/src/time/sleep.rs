@@ -85,15 +85,15 @@ impl Future for Sleep {
                 let fired = context::with_core("sleep", |core| {
                     core.timers.borrow_mut().poll_fired(key, cx.waker())
                 });
-                if fired && Instant::now() >= deadline {
-                    self.cancel();
-                    return Poll::Ready(());
-                }
-                if fired {
-                    // Defensive: a fired timer before the deadline cannot happen, but re-arm rather than
-                    // complete early if it ever did.
+                if fired.is_none() {
                     self.key = None;
                     return self.poll(cx);
+                }
+                if fired == Some(true) {
+                    // The store fires a timer only once `Instant::now()` has reached its deadline, so no
+                    // second clock read is needed here.
+                    self.cancel();
+                    return Poll::Ready(());
                 }
                 Poll::Pending
             }

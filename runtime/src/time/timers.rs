@@ -63,21 +63,21 @@ impl Timers {
         TimerKey { slot, seq }
     }
 
-    /// Has the timer fired? If not, make sure `waker` is the one it will wake.
-    pub(crate) fn poll_fired(&mut self, key: TimerKey, waker: &Waker) -> bool {
+    /// Has the timer fired? If not, make sure `waker` is the one it will wake. `None` if the key is not
+    /// registered here (e.g. the `Sleep` moved to another runtime): the caller registers again.
+    pub(crate) fn poll_fired(&mut self, key: TimerKey, waker: &Waker) -> Option<bool> {
         match self.entries.get_mut(key.slot) {
             Some(e) if e.seq == key.seq => {
                 if e.fired {
-                    return true;
+                    return Some(true);
                 }
                 match &e.waker {
                     Some(w) if w.will_wake(waker) => {}
                     _ => e.waker = Some(waker.clone()),
                 }
-                false
+                Some(false)
             }
-            // Not ours any more: treat as fired so the caller re-checks its own deadline.
-            _ => true,
+            _ => None,
         }
     }
 
@@ -180,10 +180,10 @@ mod tests {
         assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(10)));
         assert_eq!(t.fire_due(base + Duration::from_millis(5)), 0);
         assert_eq!(t.fire_due(base + Duration::from_millis(10)), 1);
-        assert!(t.poll_fired(early, &waker));
-        assert!(!t.poll_fired(late, &waker));
+        assert_eq!(t.poll_fired(early, &waker), Some(true));
+        assert_eq!(t.poll_fired(late, &waker), Some(false));
         assert_eq!(t.fire_due(base + Duration::from_millis(30)), 1);
-        assert!(t.poll_fired(late, &waker));
+        assert_eq!(t.poll_fired(late, &waker), Some(true));
         assert_eq!(count.0.load(Ordering::SeqCst), 2);
     }
 

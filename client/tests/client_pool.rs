@@ -1,0 +1,448 @@
+//! The keep-alive pool: stale connections, half-read responses, probes, idle expiry, and the
+//! total / per-host connection limits.
+
+mod server;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use server::{run, Reply, Server};
+use spool_client::{Client, ErrorKind};
+use spool_runtime::time::sleep;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Polls `cond` every 10 ms for up to 5 s (never a timed assertion: only an upper bound).
+async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..500 {
+        if cond() {
+            return true;
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+    cond()
+}
+
+#[test]
+fn stale_pooled_connection_is_retried_for_get() {
+    // The second request on the first connection is met with a close and no answer: the
+    // keep-alive race, as when a server times out an idle connection just as it is reused.
+    let server = Server::start(|req| {
+        if req.conn == 1 && req.nth == 2 {
+            Reply::close_silently()
+        } else {
+            Reply::ok(format!("conn {} req {}", req.conn, req.nth))
+        }
+    });
+    run(LIMIT, async {
+        let client = Client::new();
+        let first = client.get(server.url("/")).send().await.unwrap();
+        assert_eq!(first.text().await.unwrap(), "conn 1 req 1");
+        let second = client.get(server.url("/")).send().await.unwrap();
+        assert!(
+            !second.info().reused,
+            "the retry runs on a fresh connection"
+        );
+        assert_eq!(second.text().await.unwrap(), "conn 2 req 1");
+    });
+    assert_eq!(server.accepted(), 2);
+    assert_eq!(server.request_count(), 3);
+}
+
+#[test]
+fn stale_pooled_connection_is_not_retried_for_post() {
+    let server = Server::start(|req| {
+        if req.conn == 1 && req.nth == 2 {
+            Reply::close_silently()
+        } else {
+            Reply::ok("fine")
+        }
+    });
+    run(LIMIT, async {
+        let client = Client::new();
+        let first = client.post(server.url("/")).body("a").send().await.unwrap();
+        assert_eq!(first.text().await.unwrap(), "fine");
+        let e = client
+            .post(server.url("/"))
+            .body("b")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+        assert!(e.to_string().contains("not retried"), "{e}");
+        // The next request works on a new connection.
+        let third = client.post(server.url("/")).body("c").send().await.unwrap();
+        assert_eq!(third.text().await.unwrap(), "fine");
+    });
+    assert_eq!(server.request_count(), 3, "the POST was sent once");
+}
+
+#[test]
+fn half_read_response_is_not_reused() {
+    let big = vec![b'z'; 4 << 20];
+    let server = Server::start(move |req| match req.path.as_str() {
+        "/big" => Reply::ok(big.clone()),
+        _ => Reply::ok("small"),
+    });
+    run(LIMIT, async {
+        let client = Client::new();
+        let mut response = client.get(server.url("/big")).send().await.unwrap();
+        let chunk = response.chunk().await.unwrap().unwrap();
+        assert!(!chunk.is_empty());
+        drop(response);
+        assert_eq!(
+            client.pool_status().open,
+            0,
+            "the half-read connection was closed"
+        );
+        let next = client.get(server.url("/small")).send().await.unwrap();
+        assert!(!next.info().reused);
+        assert_eq!(next.text().await.unwrap(), "small");
+    });
+    assert_eq!(server.accepted(), 2);
+}
+
+#[test]
+fn dropped_response_whose_body_already_arrived_keeps_its_connection() {
+    let server = Server::start(|_| Reply::ok("tiny body"));
+    run(LIMIT, async {
+        let client = Client::new();
+        let response = client.get(server.url("/")).send().await.unwrap();
+        // The whole small body came with the head: the connection is back before the body is read.
+        assert_eq!(client.pool_status().idle, 1);
+        drop(response);
+        assert_eq!(client.pool_status().idle, 1);
+        let again = client.get(server.url("/")).send().await.unwrap();
+        assert!(again.info().reused);
+    });
+    assert_eq!(server.accepted(), 1);
+}
+
+#[test]
+fn connection_closed_by_server_while_idle_is_replaced() {
+    // Responses without `Connection: close`, but the server closes each connection right after.
+    let server = Server::start(|_| Reply::ok("once").then_close());
+    run(LIMIT, async {
+        let client = Client::new();
+        for _ in 0..5 {
+            // POST: never retried, so only the probe can save it from the dead connection.
+            let response = client.post(server.url("/")).send().await.unwrap();
+            assert_eq!(response.text().await.unwrap(), "once");
+            // Let the server's close arrive, so the checkout probe (not the retry) catches it.
+            assert!(eventually(|| server.active() == 0).await);
+            sleep(Duration::from_millis(5)).await;
+        }
+    });
+    assert_eq!(server.accepted(), 5);
+    assert_eq!(
+        server.request_count(),
+        5,
+        "the probe discarded each dead connection"
+    );
+}
+
+#[test]
+fn connection_close_and_http10_are_not_pooled() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/close" => Reply::status(200, &["Connection: close"], "a").then_close(),
+        _ => Reply::raw("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nb").then_close(),
+    });
+    run(LIMIT, async {
+        let client = Client::new();
+        for path in ["/close", "/old", "/close"] {
+            let response = client.get(server.url(path)).send().await.unwrap();
+            response.bytes().await.unwrap();
+            assert_eq!(client.pool_status().open, 0, "{path}");
+        }
+    });
+    assert_eq!(server.accepted(), 3);
+}
+
+#[test]
+fn idle_connections_expire() {
+    let server = Server::start(|req| match req.path.as_str() {
+        "/hint" => Reply::status(200, &["Keep-Alive: timeout=1"], "x"),
+        _ => Reply::ok("x"),
+    });
+    run(LIMIT, async {
+        let client = Client::builder()
+            .pool_idle_timeout(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(client.pool_status().idle, 1);
+        assert!(eventually(|| client.pool_status().open == 0).await);
+
+        // The default idle timeout is 15 s; the server's `Keep-Alive: timeout=1` shortens it.
+        let client = Client::new();
+        client
+            .get(server.url("/hint"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(client.pool_status().idle, 1);
+        assert!(eventually(|| client.pool_status().open == 0).await);
+    });
+    assert!(eventually_blocking(|| server.active() == 0));
+}
+
+fn eventually_blocking(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..500 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}
+
+#[test]
+fn pool_max_idle_per_host_and_total() {
+    let server = Server::start_ports(3, |_| Reply::ok("x").delayed(Duration::from_millis(20)));
+    run(LIMIT, async {
+        let client = Client::builder()
+            .pool_max_idle_per_host(2)
+            .pool_max_idle(3)
+            .build()
+            .unwrap();
+        // Five concurrent requests to port 0 open five connections; two stay idle.
+        let mut tasks = Vec::new();
+        for _ in 0..5 {
+            let (client, url) = (client.clone(), server.url_on(0, "/"));
+            tasks.push(spool_runtime::spawn(async move {
+                client.get(url).send().await.unwrap().bytes().await.unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(client.pool_status().idle, 2);
+        for port in [1, 2] {
+            let mut tasks = Vec::new();
+            for _ in 0..2 {
+                let (client, url) = (client.clone(), server.url_on(port, "/"));
+                tasks.push(spool_runtime::spawn(async move {
+                    client.get(url).send().await.unwrap().bytes().await.unwrap()
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+        let status = client.pool_status();
+        assert_eq!(status.idle, 3, "{status:?}");
+        assert_eq!(status.open, 3, "{status:?}");
+    });
+}
+
+#[test]
+fn per_host_limit_is_enforced_and_queued_requests_all_complete() {
+    let server = Server::start(|req| Reply::ok(req.path.clone()).delayed(Duration::from_millis(5)));
+    run(LIMIT, async {
+        let client = Client::builder()
+            .max_connections_per_host(4)
+            .build()
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let (client, url) = (client.clone(), server.url(&format!("/{i}")));
+            tasks.push(spool_runtime::spawn(async move {
+                let body = client.get(url).send().await.unwrap().text().await.unwrap();
+                assert_eq!(body, format!("/{i}"));
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(client.pool_status().waiting, 0);
+    });
+    assert!(server.max_active() <= 4, "max {}", server.max_active());
+    assert_eq!(server.accepted(), 4);
+}
+
+#[test]
+fn total_limit_is_enforced_across_hosts() {
+    let server = Server::start_ports(4, |_| Reply::ok("x").delayed(Duration::from_millis(5)));
+    run(LIMIT, async {
+        let client = Client::builder()
+            .max_connections(3)
+            .max_connections_per_host(0)
+            .build()
+            .unwrap();
+        let max_open = Rc::new(Cell::new(0));
+        let mut tasks = Vec::new();
+        for i in 0..80 {
+            let (client, url) = (client.clone(), server.url_on(i % 4, "/"));
+            let max_open = max_open.clone();
+            tasks.push(spool_runtime::spawn(async move {
+                let response = client.get(url).send().await.unwrap();
+                max_open.set(max_open.get().max(client.pool_status().open));
+                response.bytes().await.unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert!(max_open.get() <= 3, "max open {}", max_open.get());
+        assert!(client.pool_status().open <= 3);
+    });
+}
+
+#[test]
+fn a_host_at_its_cap_does_not_hold_back_other_hosts() {
+    // Port 0 answers slowly; port 1 at once.
+    let server = Server::start_ports(2, |req| {
+        if req.path == "/slow" {
+            Reply::ok("slow").delayed(Duration::from_millis(500))
+        } else {
+            Reply::ok("fast")
+        }
+    });
+    run(LIMIT, async {
+        let client = Client::builder()
+            .max_connections_per_host(2)
+            .max_connections(10)
+            .build()
+            .unwrap();
+        let slow_done = Rc::new(Cell::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..6 {
+            let (client, url, done) =
+                (client.clone(), server.url_on(0, "/slow"), slow_done.clone());
+            tasks.push(spool_runtime::spawn(async move {
+                client.get(url).send().await.unwrap().bytes().await.unwrap();
+                done.set(done.get() + 1);
+            }));
+        }
+        // Let the slow requests start and queue up behind port 0's cap.
+        spool_runtime::yield_now().await;
+        assert!(eventually(|| client.pool_status().waiting == 4).await);
+        let fast = client.get(server.url_on(1, "/fast")).send().await.unwrap();
+        assert_eq!(fast.text().await.unwrap(), "fast");
+        assert_eq!(
+            slow_done.get(),
+            0,
+            "the fast host was served while the slow one queued"
+        );
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(slow_done.get(), 6);
+    });
+}
+
+#[test]
+fn idle_connection_of_another_host_makes_room_at_the_total_limit() {
+    let server = Server::start_ports(2, |_| Reply::ok("x"));
+    run(LIMIT, async {
+        let client = Client::builder().max_connections(1).build().unwrap();
+        client
+            .get(server.url_on(0, "/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(client.pool_status().idle, 1);
+        // Port 1 needs the only slot: the idle connection to port 0 is closed, nobody waits.
+        let response = client.get(server.url_on(1, "/")).send().await.unwrap();
+        response.bytes().await.unwrap();
+        let status = client.pool_status();
+        assert_eq!((status.open, status.idle), (1, 1), "{status:?}");
+    });
+}
+
+#[test]
+fn cancelled_waiters_give_their_place_back() {
+    let server = Server::start(|_| Reply::ok("x").delayed(Duration::from_millis(50)));
+    run(LIMIT, async {
+        let client = Client::builder()
+            .max_connections_per_host(1)
+            .build()
+            .unwrap();
+        let holder = {
+            let (client, url) = (client.clone(), server.url("/"));
+            spool_runtime::spawn(async move { client.get(url).send().await.unwrap().bytes().await })
+        };
+        // Queued requests that give up (timeout) while waiting for the slot.
+        for _ in 0..5 {
+            let e = client
+                .get(server.url("/"))
+                .timeout(Duration::from_millis(1))
+                .send()
+                .await
+                .unwrap_err();
+            assert!(e.is_timeout(), "{e}");
+        }
+        holder.await.unwrap().unwrap();
+        assert_eq!(client.pool_status().waiting, 0);
+        // The slot is usable again.
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(client.pool_status().open, 1);
+    });
+}
+
+#[test]
+fn at_the_total_limit_a_finished_connection_goes_to_the_next_request_for_its_host() {
+    // One host, more demand than the total limit: connections must be handed over, not closed and
+    // reopened.
+    let server = Server::start(|_| Reply::ok("x").delayed(Duration::from_millis(2)));
+    run(LIMIT, async {
+        let client = Client::builder()
+            .max_connections(4)
+            .max_connections_per_host(0)
+            .build()
+            .unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..40 {
+            let (client, url) = (client.clone(), server.url("/"));
+            tasks.push(spool_runtime::spawn(async move {
+                client.get(url).send().await.unwrap().bytes().await.unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(server.accepted(), 4);
+}
+
+#[test]
+fn a_client_outlives_its_runtime() {
+    // Pooled connections belong to the runtime that opened them: when it ends, they are closed,
+    // and the client opens new ones in the next runtime.
+    let server = Server::start(|_| Reply::ok("x"));
+    let client = Client::new();
+    for round in 0..3 {
+        let response = run(LIMIT, async {
+            let response = client.get(server.url("/")).send().await.unwrap();
+            assert!(!response.info().reused, "round {round}");
+            let again = client.get(server.url("/")).send().await.unwrap();
+            assert!(again.info().reused, "round {round}");
+            again
+        });
+        // Read (and return the connection) outside any runtime: it must not be pooled.
+        drop(response);
+        assert_eq!(client.pool_status().idle, 0, "round {round}");
+    }
+    assert_eq!(server.accepted(), 3);
+}
