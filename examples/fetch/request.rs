@@ -105,7 +105,11 @@ impl Requester {
                     // No response, no body: leave no empty file behind to be mistaken for one.
                     let _ = std::fs::remove_file(path);
                 }
-                if rlimit::is_exhaustion(&e) {
+                // The code (EMFILE) when the client keeps it in the error chain; else its words,
+                // which connect errors keep even when they summarise several attempts.
+                let no_fd = rlimit::is_exhaustion(&e)
+                    || (e.is_connect() && rlimit::mentions_exhaustion(e.message()));
+                if no_fd {
                     return Attempt::OutOfDescriptors(e.message().to_string());
                 }
                 let message = describe(&e, &url);
