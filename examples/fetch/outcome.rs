@@ -143,3 +143,17 @@ impl fmt::Display for Kind {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_listed_in_declaration_order_with_distinct_names() {
+        for (i, k) in KINDS.iter().enumerate() {
+            assert_eq!(k.slot(), i, "{k}");
+        }
+        let names: std::collections::HashSet<_> = KINDS.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), KINDS.len());
+    }
+}
