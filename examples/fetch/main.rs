@@ -104,6 +104,10 @@ async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<Exi
         window: run::Settings::window_for(budget.concurrency),
         fd_patience: config.connect_timeout,
     };
+    // Before the output file is created (truncated): a usage error must leave no trace.
+    if let Some(dir) = &config.save_dir {
+        std::fs::create_dir_all(dir).map_err(|e| bad_path("--save-dir", dir, e))?;
+    }
     let (server, mut input, output) = match &config.source {
         Source::Urls { urls, file } => {
             let input = Input::new(urls.clone(), file.as_deref())
@@ -141,9 +145,6 @@ async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<Exi
             )
         }
     };
-    if let Some(dir) = &config.save_dir {
-        std::fs::create_dir_all(dir).map_err(|e| bad_path("--save-dir", dir, e))?;
-    }
     let requester = Rc::new(
         request::Requester::new(config, &settings, budget.connections)
             .map_err(|e| Fatal::Io("creating the client", e))?,
