@@ -9,7 +9,7 @@ use super::join::{JoinError, JoinHandle, Sink, SinkGuard};
 use crate::context;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::Poll;
 
 /// Run `future` as a new task on the current runtime and return a handle to its result.
@@ -41,8 +41,41 @@ where
     handle
 }
 
+/// Futures larger than this are boxed on their own before being wrapped (see [`make_task`]).
+const INLINE_FUTURE_MAX: usize = 128;
+
 /// Spawn `future`, delivering its outcome to `sink`. Returns the task id.
 pub(crate) fn spawn_with_sink<F, S>(future: F, sink: S) -> usize
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Sink<F::Output>,
+{
+    let task = make_task(future, sink);
+    context::with_core("spawn", |core| core.executor.insert(task, &core.shared))
+}
+
+/// The boxed, type-erased task for `future`.
+///
+/// The wrapper is an `async` block that pins the future in its own state. Today's compiler keeps both
+/// the captured future and the pinned copy in that state, so a 4 KiB future would make an 8 KiB task. A
+/// large future is therefore boxed first (the wrapper then holds an 8-byte pointer); a small one stays
+/// inline, where the copy costs less than a second allocation would.
+fn make_task<F, S>(future: F, sink: S) -> Pin<Box<dyn Future<Output = ()>>>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Sink<F::Output>,
+{
+    if std::mem::size_of::<F>() > INLINE_FUTURE_MAX {
+        Box::pin(wrap(Box::pin(future), sink))
+    } else {
+        Box::pin(wrap(future, sink))
+    }
+}
+
+/// Poll `future` under `catch_unwind` and hand its outcome to `sink`.
+fn wrap<F, S>(future: F, sink: S) -> impl Future<Output = ()>
 where
     F: Future + 'static,
     F::Output: 'static,
@@ -51,7 +84,7 @@ where
     // The guard is created out here and moved in, so that it exists (and reports "cancelled" when dropped)
     // even if the task is aborted before its first poll.
     let guard = SinkGuard::new(sink);
-    let task = async move {
+    async move {
         let outcome = {
             // Pinned inside this block so the user's future is dropped (its destructors run) before the
             // outcome is published to whoever waits for it.
@@ -66,8 +99,37 @@ where
             .await
         };
         guard.complete(outcome);
-    };
-    context::with_core("spawn", |core| {
-        core.executor.insert(Box::pin(task), &core.shared)
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn big_future() -> u8 {
+        let a = [7u8; 4096];
+        std::future::ready(()).await;
+        a[0]
+    }
+
+    /// A task for a large future costs about the future itself, not twice it.
+    #[test]
+    fn a_large_future_is_not_stored_twice() {
+        assert!(std::mem::size_of_val(&big_future()) >= 4096);
+        let task = make_task(big_future(), Discard);
+        let size = std::mem::size_of_val(&*task);
+        assert!(size < 256, "the task holds {size} bytes");
+    }
+
+    /// A small future stays inline (no second allocation).
+    #[test]
+    fn a_small_future_stays_inline() {
+        let task = make_task(async { 1u8 }, Discard);
+        assert!(std::mem::size_of_val(&*task) <= INLINE_FUTURE_MAX * 2 + 64);
+    }
+
+    struct Discard;
+    impl Sink<u8> for Discard {
+        fn complete(self, _: Result<u8, JoinError>) {}
+    }
 }
