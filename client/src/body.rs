@@ -32,6 +32,8 @@ pub(crate) struct Body {
     failed: Option<ConnError>,
     /// An error was reported: every later read fails too.
     broken: bool,
+    /// Some body bytes were handed out (so an announced length no longer says what is left).
+    touched: bool,
 }
 
 impl Body {
@@ -46,6 +48,7 @@ impl Body {
             pending: None,
             failed: None,
             broken: false,
+            touched: false,
         };
         body.decode_buffered(length);
         body
@@ -92,6 +95,7 @@ impl Body {
 
     /// The next piece of the body, `None` at its end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        self.touched = true;
         if let Some(data) = self.pending.take() {
             return Ok(Some(data));
         }
@@ -141,6 +145,17 @@ impl Body {
         if let Some(n) = length.filter(|&n| n > limit) {
             self.fail();
             return Err(too_large(format!("{n} bytes (Content-Length)"), limit));
+        }
+        // A body of known length is gathered in one buffer before it is decoded, so that it comes
+        // out as one chunk and is returned without a copy.
+        let whole = length.filter(|&n| n > 0 && !self.touched && self.pending.is_none());
+        if let (Some(n), Some(conn)) = (whole, self.conn.as_mut()) {
+            let timer = &mut self.timer;
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            if let Err(e) = poll_fn(|cx| conn.poll_buffer(cx, n, timer)).await {
+                self.fail();
+                return Err(e.into_error());
+            }
         }
         let Some(first) = self.chunk().await? else {
             return Ok(Bytes::new());

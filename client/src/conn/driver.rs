@@ -122,6 +122,33 @@ impl Connection {
         }
     }
 
+    /// Reads until at least `len` undecoded bytes are buffered (or the server closes), all in one
+    /// allocation, so that a body of known length is then decoded as a single chunk, without the
+    /// copy that joining many chunks would need.
+    pub(crate) fn poll_buffer(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        timer: &mut Timer,
+    ) -> Poll<Result<(), ConnError>> {
+        loop {
+            if self.data.len() >= len || self.eof {
+                return Poll::Ready(Ok(()));
+            }
+            if self.data.len() + self.spare.len() < len + buffers::MIN_READ {
+                self.reserve_contiguous(len + buffers::MIN_READ);
+            }
+            match self.poll_fill(cx, timer) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    let expired = ready!(timer.poll_expired(cx));
+                    return Poll::Ready(Err(ConnError::timeout(expired, false)));
+                }
+            }
+        }
+    }
+
     /// The next event from bytes already received, without reading; `None` if more are needed.
     pub(crate) fn buffered_event(&mut self) -> Result<Option<Event>, ConnError> {
         self.decode()
@@ -184,11 +211,15 @@ impl Connection {
 
     /// Makes sure the next read has room, keeping `data` and `spare` adjacent.
     fn ensure_spare(&mut self) {
-        if self.spare.len() >= buffers::MIN_READ {
-            return;
+        if self.spare.len() < buffers::MIN_READ {
+            self.reserve_contiguous(self.data.len() + self.read_size);
         }
+    }
+
+    /// Moves to a buffer where `data` and `spare` together hold at least `total` bytes.
+    fn reserve_contiguous(&mut self, total: usize) {
         let keep = self.data.len();
-        let mut fresh = buffers::take_read(keep + buffers::MIN_READ, keep + self.read_size);
+        let mut fresh = buffers::take_read(total.max(keep + buffers::MIN_READ), total);
         if keep > 0 {
             // A partial head or chunk is still undecoded: move it to the front of the new buffer so
             // that new bytes land right after it.
