@@ -304,7 +304,7 @@ fn a_host_at_its_cap_does_not_hold_back_other_hosts() {
     // Port 0 answers slowly; port 1 at once.
     let server = Server::start_ports(2, |req| {
         if req.path == "/slow" {
-            Reply::ok("slow").delayed(Duration::from_millis(500))
+            Reply::ok("slow").delayed(Duration::from_millis(1000))
         } else {
             Reply::ok("fast")
         }
@@ -445,4 +445,70 @@ fn a_client_outlives_its_runtime() {
         assert_eq!(client.pool_status().idle, 0, "round {round}");
     }
     assert_eq!(server.accepted(), 3);
+}
+
+#[test]
+fn limits_hold_under_a_random_mix_of_hosts_delays_and_cancellations() {
+    // Four origins with different delays; requests with and without tight timeouts (so some give
+    // up while queued or mid-response). Deterministic pseudo-random choices, bounded count.
+    let server = Server::start_ports(4, |req| {
+        let ms: u64 = req.path.trim_start_matches('/').parse().unwrap_or(0);
+        Reply::ok(format!("{ms}")).delayed(Duration::from_millis(ms))
+    });
+    run(LIMIT, async {
+        let client = Client::builder()
+            .max_connections(5)
+            .max_connections_per_host(2)
+            .build()
+            .unwrap();
+        let max_open = Rc::new(Cell::new(0));
+        let ok = Rc::new(Cell::new(0));
+        let timed_out = Rc::new(Cell::new(0));
+        let mut seed: u64 = 0x5eed;
+        let mut tasks = Vec::new();
+        for _ in 0..300 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let port = (seed >> 33) as usize % 4;
+            let ms = (seed >> 40) % 8;
+            let tight = (seed >> 50) % 5 == 0;
+            let (client, url) = (client.clone(), server.url_on(port, &format!("/{ms}")));
+            let (max_open, ok, timed_out) = (max_open.clone(), ok.clone(), timed_out.clone());
+            tasks.push(spool_runtime::spawn(async move {
+                let mut request = client.get(url);
+                if tight {
+                    request = request.timeout(Duration::from_millis(3));
+                }
+                match request.send().await {
+                    Ok(response) => {
+                        max_open.set(max_open.get().max(client.pool_status().open));
+                        match response.text().await {
+                            Ok(body) => {
+                                assert_eq!(body, ms.to_string());
+                                ok.set(ok.get() + 1);
+                            }
+                            Err(e) => {
+                                assert!(e.is_timeout(), "{e}");
+                                timed_out.set(timed_out.get() + 1);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        assert!(e.is_timeout() && tight, "{e}");
+                        timed_out.set(timed_out.get() + 1);
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(ok.get() + timed_out.get(), 300);
+        assert!(ok.get() >= 200, "only {} succeeded", ok.get());
+        assert!(max_open.get() <= 5, "max open {}", max_open.get());
+        let status = client.pool_status();
+        assert_eq!(status.waiting, 0, "{status:?}");
+        assert!(status.open <= 5 && status.idle == status.open, "{status:?}");
+    });
 }
