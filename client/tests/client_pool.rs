@@ -472,7 +472,7 @@ fn limits_hold_under_a_random_mix_of_hosts_delays_and_cancellations() {
                 .wrapping_add(1442695040888963407);
             let port = (seed >> 33) as usize % 4;
             let ms = (seed >> 40) % 8;
-            let tight = (seed >> 50) % 5 == 0;
+            let tight = (seed >> 50).is_multiple_of(5);
             let (client, url) = (client.clone(), server.url_on(port, &format!("/{ms}")));
             let (max_open, ok, timed_out) = (max_open.clone(), ok.clone(), timed_out.clone());
             tasks.push(spool_runtime::spawn(async move {
