@@ -107,15 +107,21 @@ fn execute<'a>(
         let mut fresh = false;
         loop {
             let started = Instant::now();
-            let (mut conn, connect) = match inner.pool.checkout(&origin, fresh) {
-                // The keep-alive fast path: no future, no allocation.
-                Ok(Checkout::Reused(conn)) => (conn, None),
+            // `ready`: when the connection was in hand; the read timeout counts from there, not
+            // from before a wait for a pool slot or a connect.
+            let (mut conn, connect, ready) = match inner.pool.checkout(&origin, fresh) {
+                // The keep-alive fast path: no future, no allocation, no second clock read.
+                Ok(Checkout::Reused(conn)) => (conn, None, started),
                 // Waiting and connecting are boxed: rare, and their futures would otherwise make
                 // every request's future larger.
-                other => Box::pin(connection(inner, &origin, other, deadline)).await?,
+                other => {
+                    let (conn, connect) =
+                        Box::pin(connection(inner, &origin, other, deadline)).await?;
+                    (conn, connect, Instant::now())
+                }
             };
             let reused = conn.is_reused();
-            let mut timer = Timer::new(deadline, config.read_timeout, started);
+            let mut timer = Timer::new(deadline, config.read_timeout, ready);
             let head = RequestHead {
                 method: &req.method,
                 uri: &req.url,

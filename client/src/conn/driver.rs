@@ -25,6 +25,14 @@ use super::{ConnError, Connection, Timer};
 /// `Keep-Alive`, which `http` has no constant for.
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
+/// How far a request write got.
+#[derive(Default)]
+struct Progress {
+    written: usize,
+    /// The last attempt returned `Pending`.
+    waited: bool,
+}
+
 /// Bodies up to this size are copied next to the head and sent in one plain `write`.
 const INLINE_BODY: usize = 16 * 1024;
 
@@ -50,8 +58,8 @@ impl Connection {
         } else {
             body
         };
-        let mut written = 0;
-        let result = poll_fn(|cx| self.poll_write_all(cx, &out, rest, &mut written, timer)).await;
+        let mut progress = Progress::default();
+        let result = poll_fn(|cx| self.poll_write_all(cx, &out, rest, &mut progress, timer)).await;
         buffers::give_write(out);
         result
     }
@@ -61,9 +69,10 @@ impl Connection {
         cx: &mut Context<'_>,
         head: &[u8],
         body: &[u8],
-        written: &mut usize,
+        progress: &mut Progress,
         timer: &mut Timer,
     ) -> Poll<Result<(), ConnError>> {
+        let Progress { written, waited } = progress;
         loop {
             let total = head.len() + body.len();
             if *written >= total {
@@ -83,10 +92,15 @@ impl Connection {
                 }
                 Poll::Ready(Ok(n)) => {
                     *written += n;
-                    timer.progress();
+                    // Only a write that had to wait restarts the idle limit: the usual one-shot
+                    // write keeps the limit the timer started with (no clock read).
+                    if std::mem::take(waited) {
+                        timer.progress();
+                    }
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(ConnError::write(e))),
                 Poll::Pending => {
+                    *waited = true;
                     let expired = ready!(timer.poll_expired(cx));
                     return Poll::Ready(Err(ConnError::timeout(expired, true)));
                 }
