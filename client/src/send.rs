@@ -146,7 +146,7 @@ fn execute<'a>(
                     ))
                 }
                 Err(e) if e.is_encode() => {
-                    crate::pool::checkin(conn);
+                    crate::pool::checkin(conn, None);
                     return Err(e.into_error());
                 }
                 Err(e)
@@ -176,11 +176,12 @@ fn execute<'a>(
                     return Err(error);
                 }
             };
+            let head_at = Instant::now();
             let info = ResponseInfo {
                 reused,
                 redirects: 0,
                 connect,
-                first_byte: started.elapsed(),
+                first_byte: head_at.saturating_duration_since(started),
             };
             let bodiless = req.method == Method::HEAD
                 || head.status == StatusCode::NO_CONTENT
@@ -190,7 +191,7 @@ fn execute<'a>(
             } else {
                 response::content_length(&head.headers)
             };
-            let body = Body::new(conn, timer, length);
+            let body = Body::new(conn, timer, length, head_at);
             return Ok(Response::new(
                 head.status,
                 head.version,

@@ -118,11 +118,13 @@ impl Pool {
 ///
 /// It goes to a waiting request, into the idle pool, or is closed (see the module docs). If the
 /// client is gone, it is simply closed.
-pub(crate) fn checkin(mut conn: Box<Connection>) {
+///
+/// `now`: the current time if the caller just read the clock (saves reading it again).
+pub(crate) fn checkin(mut conn: Box<Connection>, now: Option<Instant>) {
     conn.release_buffers();
     let Some(state) = conn.slot().pool() else {
         return;
     };
-    let now = Instant::now();
+    let now = now.unwrap_or_else(Instant::now);
     state.borrow_mut().checkin(conn, now);
 }
