@@ -25,12 +25,12 @@ use crate::body::Body;
 use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
+use crate::origin::Origin;
 use crate::pool::{Acquire, Checkout};
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{self, Response, ResponseInfo};
-use crate::url::Origin;
 
 /// The whole-request deadline and the timeout it came from.
 type Deadline = Option<(Instant, Duration)>;

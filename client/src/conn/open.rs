@@ -3,8 +3,8 @@
 //! Time limits are the caller's: it bounds this whole future with the connect timeout.
 
 use crate::error::{describe_io, Error, ErrorKind};
+use crate::origin::Origin;
 use crate::resolve::{self, Resolver};
-use crate::url::Origin;
 
 use super::Stream;
 
