@@ -164,14 +164,10 @@ fn execute<'a>(
                     let stale = reused && e.is_stale_connection();
                     let mut error = e.into_error();
                     if stale && !is_idempotent(&req.method) {
-                        error = Error::new(
-                            error.kind(),
-                            format!(
-                                "{}; the {} was not retried because it is not idempotent",
-                                error.message(),
-                                req.method
-                            ),
-                        );
+                        error = error.amend(&format!(
+                            "; the {} was not retried because it is not idempotent",
+                            req.method
+                        ));
                     }
                     return Err(error);
                 }

@@ -150,7 +150,7 @@ impl Connection {
                 return Poll::Ready(Ok(()));
             }
             if self.data.len() + self.spare.len() < len + buffers::MIN_READ {
-                self.reserve_contiguous(len + buffers::MIN_READ);
+                self.reserve_contiguous(len + buffers::MIN_READ, len + buffers::MIN_READ);
             }
             match self.poll_fill(cx, timer) {
                 Poll::Ready(Ok(())) => {}
@@ -226,14 +226,18 @@ impl Connection {
     /// Makes sure the next read has room, keeping `data` and `spare` adjacent.
     fn ensure_spare(&mut self) {
         if self.spare.len() < buffers::MIN_READ {
-            self.reserve_contiguous(self.data.len() + self.read_size);
+            let keep = self.data.len();
+            // Any recycled buffer with room for a decent read will do; a new one gets the full
+            // read size.
+            self.reserve_contiguous(keep + buffers::MIN_READ, keep + self.read_size);
         }
     }
 
-    /// Moves to a buffer where `data` and `spare` together hold at least `total` bytes.
-    fn reserve_contiguous(&mut self, total: usize) {
+    /// Moves to a buffer where `data` and `spare` together hold at least `min` bytes (`size` if a
+    /// new buffer has to be allocated).
+    fn reserve_contiguous(&mut self, min: usize, size: usize) {
         let keep = self.data.len();
-        let mut fresh = buffers::take_read(total.max(keep + buffers::MIN_READ), total);
+        let mut fresh = buffers::take_read(min.max(keep + buffers::MIN_READ), size.max(min));
         if keep > 0 {
             // A partial head or chunk is still undecoded: move it to the front of the new buffer so
             // that new bytes land right after it.
