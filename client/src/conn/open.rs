@@ -17,6 +17,8 @@ pub(crate) async fn open(
     origin: Origin<'_>,
     nodelay: bool,
 ) -> Result<Stream, Error> {
+    // TLS plugs in here: connect as below, then run the handshake with the server name
+    // `origin.bare_host()` and return `Stream::Tls(..)`; handshake failures are `ErrorKind::Tls`.
     if origin.https {
         return Err(Error::new(
             ErrorKind::Tls,

@@ -3,6 +3,14 @@
 //!
 //! Every method takes `&mut self` because a TLS stream needs it (its record buffers change on every
 //! call); a plain `TcpStream` does not care.
+//!
+//! Adding TLS (a `TlsStream` implementing `futures_io::AsyncRead + AsyncWrite` over a `TcpStream`):
+//! one variant `Tls(TlsStream)` and one arm per method — `poll_read_ready` answers `Ready` at once
+//! (decrypted bytes may already be buffered inside the TLS stream, so the lazy read buffer does not
+//! apply), `poll_read` / `poll_write` / `poll_write_vectored` call the `futures_io` methods through
+//! `Pin::new`, and `is_idle_and_open` probes the TCP socket underneath (a TLS 1.3 session ticket
+//! arriving after the handshake is data, so the TLS stream should have consumed those first).
+//! The handshake itself belongs in `open.rs`.
 
 use std::io::{self, IoSlice};
 use std::task::{Context, Poll};
