@@ -130,3 +130,31 @@ fn connection_refused_is_a_connect_error() {
         );
     });
 }
+
+#[test]
+fn host_names_are_resolved_off_the_loop() {
+    // `localhost` comes from /etc/hosts (no network); it may list ::1 first, where nothing
+    // listens: the next address is tried.
+    let server = Server::start(|_| Reply::ok("by name"));
+    run(LIMIT, async {
+        let url = format!("http://localhost:{}/", server.addr().port());
+        let response = Client::new().get(&url).send().await.unwrap();
+        assert_eq!(response.url().host(), Some("localhost"));
+        assert_eq!(response.text().await.unwrap(), "by name");
+    });
+}
+
+#[test]
+fn https_is_refused_clearly_until_tls_lands() {
+    run(LIMIT, async {
+        let e = Client::new()
+            .get("https://127.0.0.1:9/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Tls | ErrorKind::Connect),
+            "{e}"
+        );
+    });
+}
