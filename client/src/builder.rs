@@ -10,6 +10,8 @@ use crate::error::{Error, ErrorKind};
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
 use crate::redirect::Policy;
+use crate::resolve::{DnsSettings, ResolverKind};
+use crate::tls::{Certificate, TlsConnectorBuilder};
 
 /// The user agent sent when the caller sets none.
 pub(crate) const DEFAULT_USER_AGENT: &str = concat!("spool/", env!("CARGO_PKG_VERSION"));
@@ -27,13 +29,15 @@ pub(crate) struct Config {
     /// Checked at build time to be a valid header value.
     pub user_agent: Option<String>,
     pub nodelay: bool,
+    /// Which resolver, name servers and pinned names; Happy Eyeballs timing.
+    pub dns: DnsSettings,
 }
 
 /// Builds a [`Client`] with settings other than the defaults.
 ///
 /// | setting | default |
 /// |---|---|
-/// | [`connect_timeout`](Self::connect_timeout) (resolve + connect) | 10 s |
+/// | [`connect_timeout`](Self::connect_timeout) (resolve + connect + TLS handshake) | 10 s |
 /// | [`timeout`](Self::timeout) (whole request, body included) | none |
 /// | [`read_timeout`](Self::read_timeout) (longest wait for the next bytes) | 30 s |
 /// | [`max_response_head_bytes`](Self::max_response_head_bytes) | 64 KiB |
@@ -47,6 +51,13 @@ pub(crate) struct Config {
 /// | [`redirect`](Self::redirect) | follow up to 10 |
 /// | [`user_agent`](Self::user_agent) | `spool/0.1.0` |
 /// | [`tcp_nodelay`](Self::tcp_nodelay) | true |
+/// | [`resolver`](Self::resolver) | the on-loop DNS stub resolver |
+/// | [`happy_eyeballs`](Self::happy_eyeballs) | 250 ms between attempts, 50 ms for AAAA |
+/// | [`tls_built_in_root_certs`](Self::tls_built_in_root_certs) (Mozilla's roots) | true |
+/// | [`tls_native_root_certs`](Self::tls_native_root_certs) (the system store) | false |
+/// | [`add_root_certificate`](Self::add_root_certificate) | none |
+/// | [`tls_session_cache_hosts`](Self::tls_session_cache_hosts) | 512 |
+/// | [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs) | false |
 ///
 /// ```
 /// use std::time::Duration;
@@ -66,6 +77,8 @@ pub struct ClientBuilder {
     max_idle_per_host: Option<usize>,
     max_idle: Option<usize>,
     user_agent: Option<String>,
+    /// Turned into the client's `TlsConnector` by `build`.
+    tls: TlsConnectorBuilder,
 }
 
 impl Default for ClientBuilder {
@@ -87,10 +100,12 @@ impl Default for ClientBuilder {
                 redirect: Policy::default(),
                 user_agent: Some(DEFAULT_USER_AGENT.to_string()),
                 nodelay: true,
+                dns: DnsSettings::default(),
             },
             max_idle_per_host: None,
             max_idle: None,
             user_agent: None,
+            tls: TlsConnectorBuilder::default(),
         }
     }
 }
@@ -101,7 +116,8 @@ impl ClientBuilder {
         ClientBuilder::default()
     }
 
-    /// Longest time to resolve the host and open the TCP connection (`None`: no limit). Default 10 s.
+    /// Longest time to resolve the host, open the TCP connection and, for https, finish the TLS
+    /// handshake (`None`: no limit). Default 10 s.
     pub fn connect_timeout(mut self, limit: impl Into<Option<Duration>>) -> Self {
         self.config.connect_timeout = limit.into();
         self
@@ -197,10 +213,114 @@ impl ClientBuilder {
         self
     }
 
+    /// Which resolver turns host names into addresses: [`ResolverKind::Stub`], the DNS stub resolver
+    /// on the event loop configured from `/etc/resolv.conf` and `/etc/hosts` (the default), or
+    /// [`ResolverKind::System`], `getaddrinfo` on a helper thread, for names that need nsswitch.
+    pub fn resolver(mut self, kind: ResolverKind) -> Self {
+        self.config.dns.kind = kind;
+        self
+    }
+
+    /// Uses this stub resolver (configured with [`crate::dns::ResolverBuilder`]) and selects
+    /// [`ResolverKind::Stub`]. Pins from [`resolve`](Self::resolve) are added to it.
+    pub fn dns_resolver(mut self, resolver: crate::dns::Resolver) -> Self {
+        self.config.dns.kind = ResolverKind::Stub;
+        self.config.dns.custom = Some(resolver);
+        self
+    }
+
+    /// Asks these DNS servers instead of those of `/etc/resolv.conf` (like curl's
+    /// `--dns-servers`); selects [`ResolverKind::Stub`]. Parse user input with
+    /// [`crate::dns::parse_server_addr`].
+    pub fn dns_servers(mut self, servers: impl IntoIterator<Item = std::net::SocketAddr>) -> Self {
+        self.config.dns.kind = ResolverKind::Stub;
+        self.config.dns.servers = servers.into_iter().collect();
+        self
+    }
+
+    /// Resolves `host` to `addr` for every port, without asking DNS (like reqwest's `resolve`).
+    /// Repeat it to give a host several addresses.
+    pub fn resolve(mut self, host: &str, addr: std::net::IpAddr) -> Self {
+        self.pin(host, None, addr);
+        self
+    }
+
+    /// Resolves `pin.host` to `pin.addrs` for connections to `pin.port` only, like curl's
+    /// `--resolve HOST:PORT:ADDR` (parse that syntax with `str::parse::<`[`crate::dns::ResolvePin`]`>`).
+    pub fn resolve_pin(mut self, pin: crate::dns::ResolvePin) -> Self {
+        for addr in pin.addrs {
+            self.pin(&pin.host, Some(pin.port), addr);
+        }
+        self
+    }
+
+    fn pin(&mut self, host: &str, port: Option<u16>, addr: std::net::IpAddr) {
+        let pins = &mut self.config.dns.pins;
+        match pins.iter_mut().find(|(h, p, _)| h == host && *p == port) {
+            Some((_, _, addrs)) if !addrs.contains(&addr) => addrs.push(addr),
+            Some(_) => {}
+            None => pins.push((host.to_owned(), port, vec![addr])),
+        }
+    }
+
+    /// Timing of Happy Eyeballs (RFC 8305) when a host has several addresses: the delay before
+    /// the next connection attempt starts, and how long to wait for IPv6 addresses once IPv4 ones
+    /// have arrived.
+    pub fn happy_eyeballs(mut self, timing: crate::connect::HappyEyeballs) -> Self {
+        self.config.dns.timing = timing;
+        self
+    }
+
+    /// Trusts `cert` as a root for https, besides the built-in roots (a private CA).
+    ///
+    /// ```no_run
+    /// use spool_client::tls::Certificate;
+    /// let pem = std::fs::read("ca.pem").unwrap();
+    /// let client = spool_client::Client::builder()
+    ///     .add_root_certificate(Certificate::from_pem(&pem).unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn add_root_certificate(mut self, cert: Certificate) -> Self {
+        self.tls = self.tls.add_root_certificate(cert);
+        self
+    }
+
+    /// Whether to trust Mozilla's root certificates, compiled in (default true). With false, only
+    /// the roots added with [`add_root_certificate`](Self::add_root_certificate) (and the system
+    /// store, if enabled) are trusted.
+    pub fn tls_built_in_root_certs(mut self, enabled: bool) -> Self {
+        self.tls = self.tls.tls_built_in_root_certs(enabled);
+        self
+    }
+
+    /// Whether to also trust the operating system's root store (default false). Needs
+    /// spool-client's `native-roots` feature; without it, `build` fails saying so.
+    pub fn tls_native_root_certs(mut self, enabled: bool) -> Self {
+        self.tls = self.tls.tls_native_root_certs(enabled);
+        self
+    }
+
+    /// How many hosts' TLS sessions are remembered for resumption (default 512; 0: never resume).
+    pub fn tls_session_cache_hosts(mut self, hosts: usize) -> Self {
+        self.tls = self.tls.session_cache_hosts(hosts);
+        self
+    }
+
+    /// **Dangerous**: accept any https certificate (any issuer, any name, expired). Anyone on the
+    /// network path can then read and change the traffic. For tests against throwaway servers
+    /// only. Default false.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.tls = self.tls.danger_accept_invalid_certs(accept);
+        self
+    }
+
     /// Checks the settings and creates the client.
     ///
     /// Fails with [`ErrorKind::Builder`] for a user agent containing CR, LF, NUL or another control
-    /// character, or a head limit too small to hold a status line.
+    /// character, a head limit too small to hold a status line, or unusable TLS settings (a
+    /// malformed root certificate, no trusted root at all).
     pub fn build(self) -> Result<Client, Error> {
         let mut config = self.config;
         if let Some(agent) = self.user_agent {
@@ -233,6 +353,9 @@ impl ClientBuilder {
             .max_idle
             .unwrap_or(usize::MAX)
             .min(pool.max_connections);
-        Ok(Client::from_config(config))
+        let tls = self.tls.build().map_err(|e| {
+            Error::new(ErrorKind::Builder, format!("TLS settings: {e}")).with_source(e)
+        })?;
+        Ok(Client::from_config(config, tls))
     }
 }

@@ -10,6 +10,7 @@ use crate::builder::{ClientBuilder, Config};
 use crate::pool::{Pool, PoolStatus};
 use crate::request::RequestBuilder;
 use crate::resolve::Resolver;
+use crate::tls::{HandshakeStats, TlsConnector};
 use crate::url::IntoUrl;
 
 /// An HTTP/1.1 client with a keep-alive connection pool, for one spool runtime thread.
@@ -39,6 +40,8 @@ pub(crate) struct ClientInner {
     pub config: Config,
     pub pool: Pool,
     pub resolver: Resolver,
+    /// Makes every https connection; its one session cache lets them resume each other's sessions.
+    pub tls: TlsConnector,
 }
 
 impl Client {
@@ -54,13 +57,15 @@ impl Client {
         ClientBuilder::new()
     }
 
-    pub(crate) fn from_config(config: Config) -> Client {
+    pub(crate) fn from_config(config: Config, tls: TlsConnector) -> Client {
         let pool = Pool::new(config.pool.clone());
+        let resolver = config.dns.build();
         Client {
             inner: Rc::new(ClientInner {
                 config,
                 pool,
-                resolver: Resolver::System,
+                resolver,
+                tls,
             }),
         }
     }
@@ -93,6 +98,12 @@ impl Client {
     /// Starts a request with any method except `CONNECT`.
     pub fn request(&self, method: Method, url: impl IntoUrl) -> RequestBuilder {
         RequestBuilder::new(self.clone(), method, url.into_url())
+    }
+
+    /// TLS handshakes this client has completed, full and resumed: how well the session cache
+    /// works (`resumed_share()`).
+    pub fn tls_handshake_stats(&self) -> HandshakeStats {
+        self.inner.tls.handshake_stats()
     }
 
     /// Connection counts of the pool right now, for diagnostics and tests.

@@ -26,11 +26,13 @@
 //! - `send.rs` — one request from `send()` to a response head: redirects, the stale-connection
 //!   retry, getting a connection.
 //! - `pool/` — the keep-alive pool and the total / per-host connection limits, with FIFO waiting.
-//! - `conn/` — one connection: the transport `Stream` (plain TCP; TLS plugs in as a
-//!   variant), the I/O driver that feeds the state machine, the request/idle timer.
-//! - `resolve.rs` — host name to addresses (literal IPs skip it; names go to `getaddrinfo` on a
-//!   helper thread) and connecting to them in order. `dns/` holds the sans-IO pieces of the on-loop
-//!   resolver that will replace the helper thread.
+//! - `conn/` — one connection: the transport `Stream` (plain TCP or TLS), the I/O driver that
+//!   feeds the state machine, the request/idle timer.
+//! - [`tls`] — HTTPS: rustls driven over the runtime's `TcpStream`, verified by default, one
+//!   session cache per client; certificate failures say why.
+//! - `resolve.rs` — host name to connection per the client's settings: the on-loop DNS stub
+//!   resolver ([`dns`], the default) or `getaddrinfo` on a helper thread ([`ResolverKind`]), pinned
+//!   names, literal IPs; [`connect`] races the addresses (Happy Eyeballs, RFC 8305).
 //! - `response.rs` + `body.rs` — [`Response`] and reading its body (`chunk`, `bytes`, `text`);
 //!   `charset.rs` decodes text.
 //! - `redirect.rs` — [`redirect::Policy`] and the RFC 9110 §15.4 rules; `join.rs` resolves
@@ -59,8 +61,7 @@
 //!    (buffers released) or is closed. Dropping a response early closes its connection.
 //!
 //! ## What it does not do (yet)
-//! HTTPS (a TLS stream is being added as another `Stream` variant), HTTP/2,
-//! pipelining, proxies, cookies, compression, chunked request bodies.
+//! HTTP/2, pipelining, proxies, cookies, compression, chunked request bodies.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -81,15 +82,18 @@ mod response;
 mod send;
 mod url;
 
+pub mod connect;
 pub mod dns;
 pub mod proto;
 pub mod redirect;
+pub mod tls;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, ErrorKind};
 pub use pool::PoolStatus;
 pub use request::RequestBuilder;
+pub use resolve::ResolverKind;
 pub use response::{Response, ResponseInfo};
 pub use url::IntoUrl;
 

@@ -1,102 +1,157 @@
-//! From a host name to a connected `TcpStream`: [`Resolver`] turns a name into addresses, [`connect`]
-//! tries them in order.
+//! From a host name to a connected `TcpStream`, the way the client's settings say: which resolver
+//! turns names into addresses, which names are pinned, and Happy Eyeballs (RFC 8305, see
+//! [`crate::connect`]) to race the addresses.
 //!
-//! Literal IP addresses (`127.0.0.1`, `[::1]`) skip resolution and allocate nothing. Names go to the
-//! system resolver (`getaddrinfo`, through `std::net::ToSocketAddrs`) on a helper thread of
-//! [`spool_runtime::spawn_blocking`], whose answer wakes the loop: the loop thread itself never
-//! blocks on a lookup.
+//! Two resolvers, chosen with [`ClientBuilder::resolver`](crate::ClientBuilder::resolver):
+//! * [`ResolverKind::Stub`] (the default): the on-loop DNS stub resolver ([`crate::dns::Resolver`]):
+//!   UDP queries from the loop itself, a cache, and connecting starts as soon as the first address
+//!   family has answered.
+//! * [`ResolverKind::System`]: `getaddrinfo` (through `std::net::ToSocketAddrs`) on a helper thread
+//!   of [`spool_runtime::spawn_blocking`], for systems whose names need nsswitch (mDNS, LDAP, NIS).
+//!   The loop thread itself never blocks on it; its addresses are raced the same way.
 //!
-//! This is the seam where the on-loop DNS stub resolver (client/src/dns) and Happy Eyeballs
-//! (RFC 8305) plug in: a new [`Resolver`] variant and a smarter [`connect`].
+//! Literal IP addresses (`127.0.0.1`, `[::1]`) skip both and connect directly.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use spool_runtime::net::TcpStream;
 
-/// How host names become addresses.
-#[derive(Debug, Clone)]
-pub(crate) enum Resolver {
-    /// `getaddrinfo` on a blocking helper thread.
+use crate::connect::{connect_happy, connect_host, ConnectError, HappyEyeballs};
+use crate::dns::{self, DnsError, DnsErrorKind};
+
+/// Which resolver a [`Client`](crate::Client) uses for host names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ResolverKind {
+    /// The DNS stub resolver on the event loop, configured from `/etc/resolv.conf` and `/etc/hosts`
+    /// (the default).
+    #[default]
+    Stub,
+    /// The C library's `getaddrinfo` on a helper thread: slower under load, but it follows
+    /// `/etc/nsswitch.conf` (mDNS, LDAP...).
     System,
 }
 
-/// The addresses of one host, in the order to try them.
-#[derive(Debug, Clone)]
-pub(crate) enum Addrs {
-    /// A literal IP: no lookup, no allocation.
-    One(SocketAddr),
-    /// What a resolver returned (never empty).
-    Many(Vec<SocketAddr>),
+/// A pinned name: (host lowercased without trailing dot, port or `None` for all) → addresses.
+type Pins = HashMap<(String, Option<u16>), Vec<IpAddr>>;
+
+/// The client's DNS settings, as the builder collects them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DnsSettings {
+    pub kind: ResolverKind,
+    /// A stub resolver the caller configured completely.
+    pub custom: Option<dns::Resolver>,
+    /// Name servers replacing resolv.conf's (`--dns-server`).
+    pub servers: Vec<SocketAddr>,
+    pub pins: Vec<(String, Option<u16>, Vec<IpAddr>)>,
+    pub timing: HappyEyeballs,
 }
 
-impl Addrs {
-    pub(crate) fn as_slice(&self) -> &[SocketAddr] {
-        match self {
-            Addrs::One(a) => std::slice::from_ref(a),
-            Addrs::Many(v) => v,
+impl DnsSettings {
+    /// The resolver these settings describe. Reads resolv.conf and hosts for a default stub.
+    pub(crate) fn build(&self) -> Resolver {
+        match self.kind {
+            ResolverKind::Stub => {
+                let resolver = self.custom.clone().unwrap_or_else(|| {
+                    dns::Resolver::builder()
+                        .nameservers(self.servers.iter().copied())
+                        .build()
+                });
+                for (host, port, addrs) in &self.pins {
+                    resolver.pin(host, *port, addrs.clone());
+                }
+                Resolver::Stub {
+                    dns: resolver,
+                    timing: self.timing,
+                }
+            }
+            ResolverKind::System => {
+                let pins = self
+                    .pins
+                    .iter()
+                    .map(|(h, p, a)| ((normalize(h), *p), a.clone()))
+                    .collect();
+                Resolver::System {
+                    pins,
+                    timing: self.timing,
+                }
+            }
         }
     }
+}
+
+fn normalize(host: &str) -> String {
+    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
+}
+
+/// How host names become connections.
+#[derive(Debug, Clone)]
+pub(crate) enum Resolver {
+    /// `getaddrinfo` on a blocking helper thread, after the pins.
+    System { pins: Pins, timing: HappyEyeballs },
+    /// The on-loop stub resolver (which holds the pins itself).
+    Stub {
+        dns: dns::Resolver,
+        timing: HappyEyeballs,
+    },
 }
 
 impl Resolver {
-    /// The addresses of `host` (no brackets around IPv6) at `port`.
+    /// Connects to `host` (no brackets around IPv6) at `port`: resolve, then race the addresses.
     ///
-    /// Fails with the resolver's own error (for example "failed to lookup address information: Name
-    /// or service not known"), or `NotFound` when it returned no address.
-    pub(crate) async fn resolve(&self, host: &str, port: u16) -> io::Result<Addrs> {
+    /// There is no time limit here: the caller bounds the whole attempt with the connect timeout.
+    pub(crate) async fn connect(&self, host: &str, port: u16) -> Result<TcpStream, ConnectError> {
         if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(Addrs::One(SocketAddr::new(ip, port)));
+            let addr = SocketAddr::new(ip, port);
+            return connect_happy(vec![addr], HappyEyeballs::default().attempt_delay)
+                .await
+                .map_err(ConnectError::Connect);
         }
         match self {
-            Resolver::System => {
-                let name = host.to_string();
-                let found = spool_runtime::spawn_blocking(move || {
-                    (name.as_str(), port)
-                        .to_socket_addrs()
-                        .map(|addrs| addrs.collect::<Vec<_>>())
-                })
-                .await?;
-                if found.is_empty() {
-                    return Err(io::Error::new(
-                        io::ErrorKind::NotFound,
-                        "the resolver returned no address",
-                    ));
-                }
-                Ok(Addrs::Many(found))
+            Resolver::Stub { dns, timing } => connect_host(dns, host, port, *timing).await,
+            Resolver::System { pins, timing } => {
+                let addrs = system_lookup(pins, host, port)
+                    .await
+                    .map_err(ConnectError::Resolve)?;
+                connect_happy(addrs, timing.attempt_delay)
+                    .await
+                    .map_err(ConnectError::Connect)
             }
         }
     }
 }
 
-/// Why [`connect`] failed: the last address tried, its error, and how many addresses failed.
-#[derive(Debug)]
-pub(crate) struct ConnectError {
-    pub addr: SocketAddr,
-    pub error: io::Error,
-    pub tried: usize,
-}
-
-/// Connects to the first address that accepts, trying them one after another.
-///
-/// There is no time limit here: the caller bounds the whole attempt with the connect timeout.
-pub(crate) async fn connect(addrs: &[SocketAddr]) -> Result<TcpStream, ConnectError> {
-    let mut last = None;
-    for (i, &addr) in addrs.iter().enumerate() {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => return Ok(stream),
-            Err(error) => {
-                last = Some(ConnectError {
-                    addr,
-                    error,
-                    tried: i + 1,
-                })
-            }
-        }
+/// Pins first, then `getaddrinfo` on a helper thread.
+async fn system_lookup(pins: &Pins, host: &str, port: u16) -> Result<Vec<SocketAddr>, DnsError> {
+    let key = normalize(host);
+    let pinned = pins
+        .get(&(key.clone(), Some(port)))
+        .or_else(|| pins.get(&(key, None)));
+    if let Some(ips) = pinned {
+        return Ok(ips.iter().map(|&ip| SocketAddr::new(ip, port)).collect());
     }
-    Err(last.unwrap_or_else(|| ConnectError {
-        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-        error: io::Error::new(io::ErrorKind::NotFound, "no address to connect to"),
-        tried: 0,
-    }))
+    let name = host.to_string();
+    let found = spool_runtime::spawn_blocking(move || {
+        (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|addrs| addrs.collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|e: io::Error| {
+        DnsError::new(
+            host,
+            DnsErrorKind::Io {
+                kind: e.kind(),
+                message: format!("{e} (system resolver)"),
+            },
+        )
+    })?;
+    if found.is_empty() {
+        return Err(DnsError::new(
+            host,
+            DnsErrorKind::NoAddresses { server: None },
+        ));
+    }
+    Ok(found)
 }

@@ -236,7 +236,7 @@ async fn connection(
         (Some(c), Some(r)) => Some(if r.0 < c.0 { r } else { c }),
         (c, r) => c.or(r),
     };
-    let opening = conn::open(&inner.resolver, *origin, config.nodelay);
+    let opening = conn::open(&inner.resolver, *origin, config.nodelay, &inner.tls);
     let stream = match limit {
         None => opening.await?,
         Some((at, which)) => match timeout_at(at, opening).await {

@@ -5,6 +5,7 @@ use std::io;
 
 use crate::error::{describe_io, Error, ErrorKind};
 use crate::proto::{ProtoError, ProtoErrorKind};
+use crate::tls::TlsError;
 
 use super::timer::Expired;
 
@@ -82,16 +83,14 @@ impl ConnError {
             Kind::Encode(e) => {
                 Error::new(ErrorKind::Builder, e.detail().to_string()).with_source(e)
             }
-            Kind::Write(e) => Error::new(
-                ErrorKind::Io,
-                format!("sending the request failed: {}", describe_io(&e)),
-            )
-            .with_source(e),
-            Kind::Read(e) => Error::new(
-                ErrorKind::Io,
-                format!("reading the response failed: {}", describe_io(&e)),
-            )
-            .with_source(e),
+            Kind::Write(e) => {
+                let (kind, what) = io_failure(&e, false);
+                Error::new(kind, format!("sending the request failed: {what}")).with_source(e)
+            }
+            Kind::Read(e) => {
+                let (kind, what) = io_failure(&e, !self.before_response);
+                Error::new(kind, format!("reading the response failed: {what}")).with_source(e)
+            }
             Kind::Proto(e) => Error::from_proto(e),
             Kind::Timeout(Expired::Request(limit), _) => Error::new(
                 ErrorKind::Timeout,
@@ -107,4 +106,23 @@ impl ConnError {
             ),
         }
     }
+}
+
+/// The kind and words for a socket-level failure. TLS failures keep their own words: a TLS error
+/// inside (a corrupt record, an alert) is [`ErrorKind::Tls`]; a close without `close_notify` (the
+/// only `UnexpectedEof` with a message, see [`crate::tls`]) after response bytes arrived is
+/// [`ErrorKind::IncompleteBody`]: the response may have been cut short.
+fn io_failure(e: &io::Error, response_started: bool) -> (ErrorKind, String) {
+    if TlsError::from_io(e).is_some() {
+        return (ErrorKind::Tls, e.to_string());
+    }
+    if e.kind() == io::ErrorKind::UnexpectedEof && e.get_ref().is_some() {
+        let kind = if response_started {
+            ErrorKind::IncompleteBody
+        } else {
+            ErrorKind::Io
+        };
+        return (kind, e.to_string());
+    }
+    (ErrorKind::Io, describe_io(e))
 }

@@ -4,7 +4,7 @@
 //! # Layout
 //! - `mod.rs` — [`Connection`]: what the pool stores and a response reads from.
 //! - `driver.rs` — writing a request and reading events: the only place bytes move.
-//! - `stream.rs` — [`Stream`], the transport enum (plain TCP today, TLS as another variant).
+//! - `stream.rs` — [`Stream`], the transport enum: plain TCP or TLS ([`crate::tls`]).
 //! - `open.rs` — resolving and connecting a new [`Stream`].
 //! - `timer.rs` — [`Timer`]: whole-request and read-idle limits in one sleep.
 //! - `error.rs` — [`ConnError`], and whether a failure is the stale-keep-alive race.
@@ -111,5 +111,6 @@ impl Connection {
             self.data = BytesMut::new();
         }
         buffers::give_read(std::mem::take(&mut self.spare));
+        self.stream.shrink_idle();
     }
 }

@@ -1,63 +1,51 @@
-//! Opening a new connection: resolve the host, connect, (later: TLS handshake), set socket options.
+//! Opening a new connection: resolve the host and connect (Happy Eyeballs, see `resolve`), set
+//! socket options, and for https run the TLS handshake with the client's [`TlsConnector`] (so all
+//! connections share its session cache).
 //!
 //! Time limits are the caller's: it bounds this whole future with the connect timeout.
 
-use crate::error::{describe_io, Error, ErrorKind};
+use crate::connect::ConnectError;
+use crate::error::{Error, ErrorKind};
 use crate::origin::Origin;
-use crate::resolve::{self, Resolver};
+use crate::resolve::Resolver;
+use crate::tls::TlsConnector;
 
 use super::Stream;
 
 /// A connected stream to `origin`.
 ///
 /// Errors are [`ErrorKind::Dns`] (the name did not resolve), [`ErrorKind::Connect`] (no address
-/// accepted), or [`ErrorKind::Tls`] for https, which is not built in yet.
+/// accepted), or [`ErrorKind::Tls`] (the handshake failed; the message says why, e.g.
+/// "certificate not trusted: unknown issuer").
 pub(crate) async fn open(
     resolver: &Resolver,
     origin: Origin<'_>,
     nodelay: bool,
+    tls: &TlsConnector,
 ) -> Result<Stream, Error> {
-    // TLS plugs in here: connect as below, then run the handshake with the server name
-    // `origin.bare_host()` and return `Stream::Tls(..)`; handshake failures are `ErrorKind::Tls`.
-    if origin.https {
-        return Err(Error::new(
-            ErrorKind::Tls,
-            format!("cannot connect to {origin}: https support is not built in yet"),
-        )
-        .while_connecting());
-    }
-    let addrs = resolver
-        .resolve(origin.bare_host(), origin.port)
+    let tcp = resolver
+        .connect(origin.bare_host(), origin.port)
         .await
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Dns,
-                format!(
-                    "could not resolve host {}: {}",
-                    origin.bare_host(),
-                    describe_io(&e)
-                ),
-            )
-            .with_source(e)
+        .map_err(|e| match e {
+            // The DNS error already names the host and what went wrong.
+            ConnectError::Resolve(e) => Error::new(ErrorKind::Dns, e.to_string()).with_source(e),
+            // "connection refused while connecting to 127.0.0.1:80 (after ...)".
+            ConnectError::Connect(e) => {
+                Error::new(ErrorKind::Connect, e.to_string()).with_source(e)
+            }
         })?;
-    let tcp = resolve::connect(addrs.as_slice()).await.map_err(|e| {
-        let others = match e.tried {
-            0 | 1 => String::new(),
-            n => format!(" (after {} other addresses failed)", n - 1),
-        };
-        Error::new(
-            ErrorKind::Connect,
-            format!(
-                "{} while connecting to {}{others}",
-                describe_io(&e.error),
-                e.addr
-            ),
-        )
-        .with_source(e.error)
-    })?;
     if nodelay {
         // Best effort: a request/response client wants small writes sent at once.
         let _ = tcp.set_nodelay(true);
     }
-    Ok(Stream::Plain(tcp))
+    if !origin.https {
+        return Ok(Stream::Plain(tcp));
+    }
+    // SNI and certificate checks use the URL's host, not the address it resolved to.
+    match tls.connect(origin.bare_host(), tcp).await {
+        Ok(stream) => Ok(Stream::Tls(Box::new(stream))),
+        Err(e) => Err(Error::new(ErrorKind::Tls, e.to_string())
+            .with_source(e)
+            .while_connecting()),
+    }
 }

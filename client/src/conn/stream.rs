@@ -3,25 +3,24 @@
 //!
 //! Every method takes `&mut self` because a TLS stream needs it (its record buffers change on every
 //! call); a plain `TcpStream` does not care.
-//!
-//! Adding TLS (a `TlsStream` implementing `futures_io::AsyncRead + AsyncWrite` over a `TcpStream`):
-//! one variant `Tls(TlsStream)` and one arm per method — `poll_read_ready` answers `Ready` at once
-//! (decrypted bytes may already be buffered inside the TLS stream, so the lazy read buffer does not
-//! apply), `poll_read` / `poll_write` / `poll_write_vectored` call the `futures_io` methods through
-//! `Pin::new`, and `is_idle_and_open` probes the TCP socket underneath (a TLS 1.3 session ticket
-//! arriving after the handshake is data, so the TLS stream should have consumed those first).
-//! The handshake itself belongs in `open.rs`.
 
 use std::io::{self, IoSlice};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures_io::AsyncWrite;
 use spool_runtime::net::TcpStream;
+
+use crate::tls::TlsStream;
 
 /// A connected byte stream to a server.
 #[derive(Debug)]
 pub(crate) enum Stream {
     /// Clear-text TCP (`http://`).
     Plain(TcpStream),
+    /// TLS over TCP (`https://`). Its reads report a close without `close_notify` as
+    /// `UnexpectedEof`, never as `Ok(0)`: see the contract in [`crate::tls`].
+    Tls(Box<TlsStream>),
 }
 
 impl Stream {
@@ -32,6 +31,7 @@ impl Stream {
     pub(crate) fn poll_read_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             Stream::Plain(tcp) => tcp.poll_read_ready(cx),
+            Stream::Tls(tls) => tls.poll_read_ready(cx),
         }
     }
 
@@ -46,6 +46,7 @@ impl Stream {
     ) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(tcp) => tcp.poll_read(cx, buf),
+            Stream::Tls(tls) => futures_io::AsyncRead::poll_read(Pin::new(&mut **tls), cx, buf),
         }
     }
 
@@ -57,6 +58,8 @@ impl Stream {
     ) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(tcp) => tcp.poll_write(cx, buf),
+            // Bytes rustls could not send yet go out with the next read (which flushes first).
+            Stream::Tls(tls) => Pin::new(&mut **tls).poll_write(cx, buf),
         }
     }
 
@@ -68,6 +71,7 @@ impl Stream {
     ) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(tcp) => tcp.poll_write_vectored(cx, bufs),
+            Stream::Tls(tls) => Pin::new(&mut **tls).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -82,6 +86,19 @@ impl Stream {
                 let mut probe = [0u8; 1];
                 matches!(tcp.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
             }
+            // The same probe through TLS (a session ticket arriving while idle is no reason to
+            // discard; close_notify, a bare close or data are).
+            Stream::Tls(tls) => {
+                let mut probe = [0u8; 1];
+                matches!(tls.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+
+    /// Gives back memory not needed while the connection sits idle in the pool.
+    pub(crate) fn shrink_idle(&mut self) {
+        if let Stream::Tls(tls) = self {
+            tls.shrink_idle_buffers();
         }
     }
 }

@@ -43,9 +43,17 @@
 //! * [`inflight`]: coalescing concurrent lookups of the same name.
 //! * [`id`]: unpredictable query ids without a `rand` dependency.
 //!
-//! Still to come on top of it: the async resolver (a loop over `spool_runtime::net::UdpSocket` and
-//! `TcpStream` with `spool_runtime::time::timeout`, driving exactly the flow above), and Happy
-//! Eyeballs connection racing in the client's connector.
+//!
+//! The async half runs that flow on the spool loop:
+//! * [`resolver`]: [`Resolver`] and [`ResolverBuilder`]: literals, pins, hosts, cache, coalescing;
+//!   `resolver_lookup` (the lookup task: search list, caching, handing outcomes to waiters) and
+//!   `resolver_name` (servers × attempts for one name: CNAME follow-ups, TCP and EDNS fallbacks).
+//! * [`Resolving`]: one lookup's per-family outcomes as they arrive (for Happy Eyeballs).
+//! * [`DnsError`]: why a lookup failed, naming the host and the server.
+//! * [`ResolvePin`]: curl's `--resolve HOST:PORT:ADDR` syntax, for pinned names.
+//! * `udp`: one round on a fresh connected UDP socket; `tcp`: the TCP fallback exchange.
+//!
+//! Happy Eyeballs connection racing lives in [`crate::connect`].
 
 pub mod answer;
 pub mod cache;
@@ -56,7 +64,15 @@ pub mod hosts;
 pub mod id;
 pub mod inflight;
 pub mod name;
+pub mod resolver;
+mod resolver_error;
+mod resolver_lookup;
+mod resolver_name;
+mod resolver_pin;
+mod resolver_resolving;
 pub mod response;
+mod tcp;
+mod udp;
 pub mod wire;
 
 #[cfg(test)]
@@ -74,5 +90,9 @@ pub use hosts::{is_localhost, Hosts};
 pub use id::IdSource;
 pub use inflight::{InFlight, Role};
 pub use name::{Name, NameError};
+pub use resolver::{Resolver, ResolverBuilder, ResolverStats};
+pub use resolver_error::{DnsError, DnsErrorKind};
+pub use resolver_pin::{ResolvePin, ResolvePinError};
+pub use resolver_resolving::{FamilyOutcome, Resolving};
 pub use response::{parse_response, Rcode, Record, RecordData, Response};
 pub use wire::{Query, QueryType, WireError};

@@ -1,0 +1,88 @@
+//! The `fetch` command line: usage errors (exit 2, one line naming the problem, a `--help` hint, nothing
+//! on stdout), `--help`, and files named on the command line that cannot be used.
+
+mod fetch_util;
+
+use fetch_util::{run, Scratch};
+
+fn assert_usage_error(args: &[&str], mentions: &str) {
+    let ran = run(args);
+    assert_eq!(ran.code(), 2, "{args:?}: {ran:?}");
+    assert_eq!(ran.stdout, "", "{args:?}: nothing on stdout");
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{args:?}: one line: {:?}", ran.stderr);
+    assert!(lines[0].starts_with("fetch: "), "{}", lines[0]);
+    assert!(lines[0].contains("--help"), "{}", lines[0]);
+    assert!(
+        lines[0].contains(mentions),
+        "{args:?}: {:?} should mention {mentions:?}",
+        lines[0]
+    );
+    assert!(!ran.stderr.contains("panicked"));
+}
+
+#[test]
+fn bad_flags_and_values_exit_2_with_one_line() {
+    let url = "http://127.0.0.1:9/";
+    assert_usage_error(&["--no-such-flag", url], "--no-such-flag");
+    assert_usage_error(&["-c", "0", url], "--concurrency");
+    assert_usage_error(&["-c", "lots", url], "--concurrency");
+    assert_usage_error(&["--per-host", "-1", url], "-1");
+    assert_usage_error(&["--timeout", "0", url], "--timeout");
+    assert_usage_error(&["--timeout", "soon", url], "--timeout");
+    assert_usage_error(&["--connect-timeout", "-2", url], "--connect-timeout");
+    assert_usage_error(&["--max-body", "big", url], "--max-body");
+    assert_usage_error(&["-H", "no colon here", url], "no colon here");
+    assert_usage_error(&["-H", "Bad Name: x", url], "Bad Name");
+    assert_usage_error(&["--header", "X: a\u{1}b", url], "control character");
+    assert_usage_error(&["-X", "G(T", url], "G(T");
+    assert_usage_error(&["--demo", "ten"], "ten");
+    assert_usage_error(&["--demo", "5", url], "--demo");
+    assert_usage_error(&["-c"], "-c");
+}
+
+#[test]
+fn unusable_files_exit_2() {
+    let dir = Scratch::new("cli-files");
+    let missing = dir.path().join("missing.txt");
+    assert_usage_error(&["-i", missing.to_str().unwrap()], "missing.txt");
+    let data = format!("@{}", missing.display());
+    assert_usage_error(&["-d", &data, "http://127.0.0.1:9/"], "missing.txt");
+    let out = dir.path().join("no/such/dir/out.jsonl");
+    assert_usage_error(
+        &["-o", out.to_str().unwrap(), "http://127.0.0.1:9/"],
+        "out.jsonl",
+    );
+    let not_a_dir = dir.file("plain", b"x");
+    assert_usage_error(
+        &[
+            "--save-dir",
+            &format!("{not_a_dir}/sub"),
+            "http://127.0.0.1:9/",
+        ],
+        "--save-dir",
+    );
+}
+
+#[test]
+fn help_lists_every_flag_and_exits_0() {
+    let ran = run(&["--help"]);
+    assert_eq!(ran.code(), 0);
+    for flag in [
+        "--input",
+        "--concurrency",
+        "--per-host",
+        "--timeout",
+        "--connect-timeout",
+        "--max-body",
+        "--method",
+        "--header",
+        "--data",
+        "--save-dir",
+        "--output",
+        "--no-progress",
+        "--demo",
+    ] {
+        assert!(ran.stdout.contains(flag), "--help lacks {flag}");
+    }
+}
