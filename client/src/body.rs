@@ -9,6 +9,7 @@
 //! - After an error, the body stays failed: it never reports a clean end it did not see.
 
 use std::future::poll_fn;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
@@ -32,6 +33,8 @@ pub(crate) struct Body {
     failed: Option<ConnError>,
     /// An error was reported: every later read fails too.
     broken: bool,
+    /// Some body bytes were handed out (so an announced length no longer says what is left).
+    touched: bool,
 }
 
 impl Body {
@@ -39,21 +42,30 @@ impl Body {
     ///
     /// `length`: the body length if the head announced one (`Some(0)` for bodiless responses); it
     /// tells whether the whole body is already buffered.
-    pub(crate) fn new(conn: Box<Connection>, timer: Timer, length: Option<u64>) -> Body {
+    ///
+    /// `now`: when the head arrived; used as the time the connection went idle if the whole body
+    /// was already there.
+    pub(crate) fn new(
+        conn: Box<Connection>,
+        timer: Timer,
+        length: Option<u64>,
+        now: Instant,
+    ) -> Body {
         let mut body = Body {
             conn: Some(conn),
             timer,
             pending: None,
             failed: None,
             broken: false,
+            touched: false,
         };
-        body.decode_buffered(length);
+        body.decode_buffered(length, now);
         body
     }
 
     /// Decodes what is already buffered, when that cannot split a body that is still arriving
     /// (keeping a large body in one piece lets [`collect`](Self::collect) avoid a copy).
-    fn decode_buffered(&mut self, length: Option<u64>) {
+    fn decode_buffered(&mut self, length: Option<u64>, now: Instant) {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
@@ -72,7 +84,7 @@ impl Body {
                     }
                 }
                 Ok(Some(Event::End { reusable })) => {
-                    self.finish(reusable);
+                    self.finish(reusable, Some(now));
                     return;
                 }
                 Ok(Some(Event::Head(_))) | Ok(None) => return,
@@ -92,6 +104,7 @@ impl Body {
 
     /// The next piece of the body, `None` at its end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        self.touched = true;
         if let Some(data) = self.pending.take() {
             return Ok(Some(data));
         }
@@ -112,7 +125,7 @@ impl Body {
         match poll_fn(|cx| conn.poll_event(cx, timer)).await {
             Ok(Event::Data(data)) => Ok(Some(data)),
             Ok(Event::End { reusable }) => {
-                self.finish(reusable);
+                self.finish(reusable, None);
                 Ok(None)
             }
             Ok(Event::Head(_)) => {
@@ -141,6 +154,17 @@ impl Body {
         if let Some(n) = length.filter(|&n| n > limit) {
             self.fail();
             return Err(too_large(format!("{n} bytes (Content-Length)"), limit));
+        }
+        // A body of known length is gathered in one buffer before it is decoded, so that it comes
+        // out as one chunk and is returned without a copy.
+        let whole = length.filter(|&n| n > 0 && !self.touched && self.pending.is_none());
+        if let (Some(n), Some(conn)) = (whole, self.conn.as_mut()) {
+            let timer = &mut self.timer;
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            if let Err(e) = poll_fn(|cx| conn.poll_buffer(cx, n, timer)).await {
+                self.fail();
+                return Err(e.into_error());
+            }
         }
         let Some(first) = self.chunk().await? else {
             return Ok(Bytes::new());
@@ -173,10 +197,10 @@ impl Body {
     }
 
     /// The body ended: the connection goes back to the pool or is closed.
-    fn finish(&mut self, reusable: bool) {
+    fn finish(&mut self, reusable: bool, now: Option<Instant>) {
         if let Some(conn) = self.conn.take() {
             if reusable {
-                pool::checkin(conn);
+                pool::checkin(conn, now);
             }
         }
     }
@@ -199,7 +223,7 @@ impl Drop for Body {
         loop {
             match conn.buffered_event() {
                 Ok(Some(Event::Data(_))) => {}
-                Ok(Some(Event::End { reusable })) => return self.finish(reusable),
+                Ok(Some(Event::End { reusable })) => return self.finish(reusable, None),
                 _ => break,
             }
         }

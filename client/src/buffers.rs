@@ -3,8 +3,8 @@
 //!
 //! A connection takes a write buffer to encode its request and gives it back as soon as the request
 //! is written; it takes a read buffer only once its socket is readable and gives back what is left
-//! of it when the response is complete. The lists are bounded (count and size), so they never hold
-//! more than a few hundred KiB.
+//! of it when the response is complete. The lists are bounded (count and bytes): at most 1 MiB of
+//! read buffers and 32 write buffers of at most 32 KiB.
 //!
 //! Read buffers are `BytesMut` whose bytes are all initialized (zeroed once, when first allocated):
 //! safe Rust can only read into initialized memory, and reusing a buffer avoids zeroing it again.
@@ -24,11 +24,15 @@ pub(crate) const MAX_READ: usize = 256 * 1024;
 
 /// How many buffers of each kind a thread keeps.
 const MAX_KEPT: usize = 32;
+/// How many bytes of read buffers a thread keeps in all.
+const MAX_KEPT_READ_BYTES: usize = 1024 * 1024;
 /// Larger write buffers (a big request body was copied in) are freed, not kept.
-const MAX_KEPT_WRITE: usize = 64 * 1024;
+const MAX_KEPT_WRITE: usize = 32 * 1024;
 
 struct FreeLists {
     reads: Vec<BytesMut>,
+    /// Sum of `reads[i].len()`.
+    read_bytes: usize,
     writes: Vec<Vec<u8>>,
 }
 
@@ -36,6 +40,7 @@ thread_local! {
     static FREE: RefCell<FreeLists> = const {
         RefCell::new(FreeLists {
             reads: Vec::new(),
+            read_bytes: 0,
             writes: Vec::new(),
         })
     };
@@ -47,7 +52,11 @@ pub(crate) fn take_read(min: usize, size: usize) -> BytesMut {
         .try_with(|f| {
             let mut f = f.borrow_mut();
             match f.reads.last() {
-                Some(b) if b.len() >= min => f.reads.pop(),
+                Some(b) if b.len() >= min => {
+                    let b = f.reads.pop()?;
+                    f.read_bytes -= b.len();
+                    Some(b)
+                }
                 _ => None,
             }
         })
@@ -63,7 +72,8 @@ pub(crate) fn give_read(buf: BytesMut) {
     }
     let _ = FREE.try_with(|f| {
         let mut f = f.borrow_mut();
-        if f.reads.len() < MAX_KEPT {
+        if f.reads.len() < MAX_KEPT && f.read_bytes + buf.len() <= MAX_KEPT_READ_BYTES {
+            f.read_bytes += buf.len();
             f.reads.push(buf);
         }
     });

@@ -305,6 +305,27 @@ impl Race {
                 others.join("; ")
             ));
         }
-        io::Error::new(last.kind(), text)
+        io::Error::new(last.kind(), RaceFailed { text, last })
+    }
+}
+
+/// The text of a lost race with the last attempt's own error behind it, so that
+/// `io::Error::source()` (and so `spool_client::Error`'s chain) still leads to the OS error code
+/// (`raw_os_error()`: `EMFILE`, `ECONNREFUSED`...).
+#[derive(Debug)]
+struct RaceFailed {
+    text: String,
+    last: io::Error,
+}
+
+impl fmt::Display for RaceFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for RaceFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.last)
     }
 }

@@ -135,6 +135,12 @@ impl Error {
         self
     }
 
+    /// Appends `more` to the message.
+    pub(crate) fn amend(mut self, more: &str) -> Error {
+        self.inner.message.push_str(more);
+        self
+    }
+
     /// Marks the error as having happened while connecting.
     pub(crate) fn while_connecting(mut self) -> Error {
         self.inner.connecting = true;

@@ -36,8 +36,9 @@
 //! - `response.rs` + `body.rs` — [`Response`] and reading its body (`chunk`, `bytes`, `text`);
 //!   `charset.rs` decodes text.
 //! - `redirect.rs` — [`redirect::Policy`] and the RFC 9110 §15.4 rules; `join.rs` resolves
-//!   relative `Location`s (RFC 3986 §5.2); `url.rs` checks URLs; `auth.rs` turns `user:pass@` into
-//!   Basic authorization.
+//!   relative `Location`s (RFC 3986 §5.2).
+//! - `url.rs` checks URLs; `origin.rs` is scheme + host + port (the pool key); `auth.rs` turns
+//!   `user:pass@` into Basic authorization.
 //! - `buffers.rs` — per-thread free lists of read and write buffers.
 //! - `error.rs` — [`Error`] and [`ErrorKind`].
 //!
@@ -73,6 +74,7 @@ mod client;
 mod conn;
 mod error;
 mod join;
+mod origin;
 mod pool;
 mod request;
 mod resolve;

@@ -18,8 +18,9 @@ use http::{HeaderMap, Method, StatusCode};
 use crate::auth;
 use crate::error::{Error, ErrorKind};
 use crate::join;
+use crate::origin::Origin;
 use crate::request::Request;
-use crate::url::{self, Origin};
+use crate::url;
 
 /// Which redirects a client follows.
 ///

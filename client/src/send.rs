@@ -25,12 +25,12 @@ use crate::body::Body;
 use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
+use crate::origin::Origin;
 use crate::pool::{Acquire, Checkout};
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{self, Response, ResponseInfo};
-use crate::url::Origin;
 
 /// The whole-request deadline and the timeout it came from.
 type Deadline = Option<(Instant, Duration)>;
@@ -107,15 +107,21 @@ fn execute<'a>(
         let mut fresh = false;
         loop {
             let started = Instant::now();
-            let (mut conn, connect) = match inner.pool.checkout(&origin, fresh) {
-                // The keep-alive fast path: no future, no allocation.
-                Ok(Checkout::Reused(conn)) => (conn, None),
+            // `ready`: when the connection was in hand; the read timeout counts from there, not
+            // from before a wait for a pool slot or a connect.
+            let (mut conn, connect, ready) = match inner.pool.checkout(&origin, fresh) {
+                // The keep-alive fast path: no future, no allocation, no second clock read.
+                Ok(Checkout::Reused(conn)) => (conn, None, started),
                 // Waiting and connecting are boxed: rare, and their futures would otherwise make
                 // every request's future larger.
-                other => Box::pin(connection(inner, &origin, other, deadline)).await?,
+                other => {
+                    let (conn, connect) =
+                        Box::pin(connection(inner, &origin, other, deadline)).await?;
+                    (conn, connect, Instant::now())
+                }
             };
             let reused = conn.is_reused();
-            let mut timer = Timer::new(deadline, config.read_timeout, started);
+            let mut timer = Timer::new(deadline, config.read_timeout, ready);
             let head = RequestHead {
                 method: &req.method,
                 uri: &req.url,
@@ -140,7 +146,7 @@ fn execute<'a>(
                     ))
                 }
                 Err(e) if e.is_encode() => {
-                    crate::pool::checkin(conn);
+                    crate::pool::checkin(conn, None);
                     return Err(e.into_error());
                 }
                 Err(e)
@@ -158,23 +164,20 @@ fn execute<'a>(
                     let stale = reused && e.is_stale_connection();
                     let mut error = e.into_error();
                     if stale && !is_idempotent(&req.method) {
-                        error = Error::new(
-                            error.kind(),
-                            format!(
-                                "{}; the {} was not retried because it is not idempotent",
-                                error.message(),
-                                req.method
-                            ),
-                        );
+                        error = error.amend(&format!(
+                            "; the {} was not retried because it is not idempotent",
+                            req.method
+                        ));
                     }
                     return Err(error);
                 }
             };
+            let head_at = Instant::now();
             let info = ResponseInfo {
                 reused,
                 redirects: 0,
                 connect,
-                first_byte: started.elapsed(),
+                first_byte: head_at.saturating_duration_since(started),
             };
             let bodiless = req.method == Method::HEAD
                 || head.status == StatusCode::NO_CONTENT
@@ -184,7 +187,7 @@ fn execute<'a>(
             } else {
                 response::content_length(&head.headers)
             };
-            let body = Body::new(conn, timer, length);
+            let body = Body::new(conn, timer, length, head_at);
             return Ok(Response::new(
                 head.status,
                 head.version,

@@ -130,3 +130,62 @@ fn connection_refused_is_a_connect_error() {
         );
     });
 }
+
+#[test]
+fn host_names_are_resolved_off_the_loop() {
+    // `localhost` comes from /etc/hosts (no network); it may list ::1 first, where nothing
+    // listens: the next address is tried.
+    let server = Server::start(|_| Reply::ok("by name"));
+    run(LIMIT, async {
+        let url = format!("http://localhost:{}/", server.addr().port());
+        let response = Client::new().get(&url).send().await.unwrap();
+        assert_eq!(response.url().host(), Some("localhost"));
+        assert_eq!(response.text().await.unwrap(), "by name");
+    });
+}
+
+#[test]
+fn https_to_a_closed_port_is_a_connect_error() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    run(LIMIT, async {
+        let e = Client::new()
+            .get(format!("https://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
+    });
+}
+
+#[test]
+fn connect_errors_keep_the_os_error_in_their_source_chain() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    run(LIMIT, async {
+        let e = Client::new()
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        let mut source = std::error::Error::source(&e);
+        let mut os_error = None;
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                if io.raw_os_error().is_some() {
+                    os_error = Some(io.kind());
+                }
+            }
+            source = s.source();
+        }
+        assert_eq!(
+            os_error,
+            Some(std::io::ErrorKind::ConnectionRefused),
+            "the OS error somewhere in the chain of {e:?}"
+        );
+    });
+}

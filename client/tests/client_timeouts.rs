@@ -161,3 +161,28 @@ fn read_timeout_fires_while_waiting_for_the_head() {
         assert!(e.to_string().contains("sent nothing for 150ms"), "{e}");
     });
 }
+
+#[test]
+fn read_timeout_does_not_count_the_wait_for_a_pool_slot() {
+    // Each answer takes 700 ms, under the 1 s read timeout. The second request first waits ~700 ms
+    // for the only connection: that wait must not count against its read timeout.
+    let server = Server::start(|_| Reply::ok("x").delayed(Duration::from_millis(700)));
+    run(LIMIT, async {
+        let client = Client::builder()
+            .read_timeout(Duration::from_secs(1))
+            .max_connections_per_host(1)
+            .build()
+            .unwrap();
+        let first = {
+            let (client, url) = (client.clone(), server.url("/"));
+            spool_runtime::spawn(async move { client.get(url).send().await?.bytes().await })
+        };
+        // Let the first request take the connection.
+        spool_runtime::yield_now().await;
+        assert_eq!(client.pool_status().open, 1);
+        let second = client.get(server.url("/")).send().await.unwrap();
+        assert!(second.info().reused);
+        assert_eq!(&second.bytes().await.unwrap()[..], b"x");
+        first.await.unwrap().unwrap();
+    });
+}

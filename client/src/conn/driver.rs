@@ -25,6 +25,14 @@ use super::{ConnError, Connection, Timer};
 /// `Keep-Alive`, which `http` has no constant for.
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
+/// How far a request write got.
+#[derive(Default)]
+struct Progress {
+    written: usize,
+    /// The last attempt returned `Pending`.
+    waited: bool,
+}
+
 /// Bodies up to this size are copied next to the head and sent in one plain `write`.
 const INLINE_BODY: usize = 16 * 1024;
 
@@ -50,8 +58,8 @@ impl Connection {
         } else {
             body
         };
-        let mut written = 0;
-        let result = poll_fn(|cx| self.poll_write_all(cx, &out, rest, &mut written, timer)).await;
+        let mut progress = Progress::default();
+        let result = poll_fn(|cx| self.poll_write_all(cx, &out, rest, &mut progress, timer)).await;
         buffers::give_write(out);
         result
     }
@@ -61,9 +69,10 @@ impl Connection {
         cx: &mut Context<'_>,
         head: &[u8],
         body: &[u8],
-        written: &mut usize,
+        progress: &mut Progress,
         timer: &mut Timer,
     ) -> Poll<Result<(), ConnError>> {
+        let Progress { written, waited } = progress;
         loop {
             let total = head.len() + body.len();
             if *written >= total {
@@ -83,10 +92,15 @@ impl Connection {
                 }
                 Poll::Ready(Ok(n)) => {
                     *written += n;
-                    timer.progress();
+                    // Only a write that had to wait restarts the idle limit: the usual one-shot
+                    // write keeps the limit the timer started with (no clock read).
+                    if std::mem::take(waited) {
+                        timer.progress();
+                    }
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(ConnError::write(e))),
                 Poll::Pending => {
+                    *waited = true;
                     let expired = ready!(timer.poll_expired(cx));
                     return Poll::Ready(Err(ConnError::timeout(expired, true)));
                 }
@@ -110,6 +124,33 @@ impl Connection {
                     ProtoErrorKind::IncompleteBody,
                     "the connection closed",
                 ))));
+            }
+            match self.poll_fill(cx, timer) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    let expired = ready!(timer.poll_expired(cx));
+                    return Poll::Ready(Err(ConnError::timeout(expired, false)));
+                }
+            }
+        }
+    }
+
+    /// Reads until at least `len` undecoded bytes are buffered (or the server closes), all in one
+    /// allocation, so that a body of known length is then decoded as a single chunk, without the
+    /// copy that joining many chunks would need.
+    pub(crate) fn poll_buffer(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        timer: &mut Timer,
+    ) -> Poll<Result<(), ConnError>> {
+        loop {
+            if self.data.len() >= len || self.eof {
+                return Poll::Ready(Ok(()));
+            }
+            if self.data.len() + self.spare.len() < len + buffers::MIN_READ {
+                self.reserve_contiguous(len + buffers::MIN_READ, len + buffers::MIN_READ);
             }
             match self.poll_fill(cx, timer) {
                 Poll::Ready(Ok(())) => {}
@@ -184,11 +225,19 @@ impl Connection {
 
     /// Makes sure the next read has room, keeping `data` and `spare` adjacent.
     fn ensure_spare(&mut self) {
-        if self.spare.len() >= buffers::MIN_READ {
-            return;
+        if self.spare.len() < buffers::MIN_READ {
+            let keep = self.data.len();
+            // Any recycled buffer with room for a decent read will do; a new one gets the full
+            // read size.
+            self.reserve_contiguous(keep + buffers::MIN_READ, keep + self.read_size);
         }
+    }
+
+    /// Moves to a buffer where `data` and `spare` together hold at least `min` bytes (`size` if a
+    /// new buffer has to be allocated).
+    fn reserve_contiguous(&mut self, min: usize, size: usize) {
         let keep = self.data.len();
-        let mut fresh = buffers::take_read(keep + buffers::MIN_READ, keep + self.read_size);
+        let mut fresh = buffers::take_read(min.max(keep + buffers::MIN_READ), size.max(min));
         if keep > 0 {
             // A partial head or chunk is still undecoded: move it to the front of the new buffer so
             // that new bytes land right after it.

@@ -6,9 +6,9 @@
 
 use crate::connect::ConnectError;
 use crate::error::{Error, ErrorKind};
+use crate::origin::Origin;
 use crate::resolve::Resolver;
 use crate::tls::TlsConnector;
-use crate::url::Origin;
 
 use super::Stream;
 

@@ -11,7 +11,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use super::state::{PoolState, Start, WaiterRef};
+use super::state::{PoolState, Start};
+use super::waiters::WaiterRef;
 use super::{Checkout, Slot};
 
 /// Resolves when the pool hands this request a connection or permission to open one.

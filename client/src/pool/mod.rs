@@ -22,15 +22,19 @@
 //!
 //! # Layout
 //! - `mod.rs` — [`Pool`], the handle: [`Pool::checkout`], [`checkin`], [`PoolStatus`].
-//! - `state.rs` — the bookkeeping behind it: hosts, idle stacks, wait queues, slot counts.
+//! - `state.rs` — the bookkeeping behind it: hosts, slot counts, checkout and checkin.
+//! - `waiters.rs` — requests waiting for a slot: queues, hand-offs, cancellation.
+//! - `idle.rs` — idle connections: eviction of the oldest, expiry, the server's keep-alive hint.
 //! - `acquire.rs` — [`Acquire`], the future of a request waiting for a connection or slot.
 //! - `slot.rs` — [`Slot`], the guard that frees a connection's slots when it is dropped.
 //! - `sweeper.rs` — the task that closes idle connections when they expire.
 
 mod acquire;
+mod idle;
 mod slot;
 mod state;
 mod sweeper;
+mod waiters;
 
 pub(crate) use acquire::Acquire;
 pub(crate) use slot::Slot;
@@ -40,7 +44,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::conn::Connection;
-use crate::url::Origin;
+use crate::origin::Origin;
 use state::{PoolState, Start};
 
 /// Sizes and timeouts of the pool (the client builder fills in the defaults; 0 limits are already
@@ -118,11 +122,13 @@ impl Pool {
 ///
 /// It goes to a waiting request, into the idle pool, or is closed (see the module docs). If the
 /// client is gone, it is simply closed.
-pub(crate) fn checkin(mut conn: Box<Connection>) {
+///
+/// `now`: the current time if the caller just read the clock (saves reading it again).
+pub(crate) fn checkin(mut conn: Box<Connection>, now: Option<Instant>) {
     conn.release_buffers();
     let Some(state) = conn.slot().pool() else {
         return;
     };
-    let now = Instant::now();
+    let now = now.unwrap_or_else(Instant::now);
     state.borrow_mut().checkin(conn, now);
 }

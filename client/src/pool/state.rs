@@ -10,68 +10,35 @@
 //! - a host with waiting requests has no idle connection (a finished connection is handed to them);
 //! - while any request waits for a global slot, no connection is idle anywhere.
 //!
-//! Queues hold `WaiterRef`s and are cleaned lazily: a cancelled waiter leaves its entry behind,
-//! recognised as stale because its `seq` no longer matches. Counts (`waiting`, `global_waiting`)
-//! are exact, and only they decide whether anyone waits.
+//! The waiting side (queues, wake-ups, cancellation) is in `waiters.rs`, the idle side (eviction,
+//! expiry) in `idle.rs`: both are more `impl PoolState` blocks over the same fields.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use super::idle::{idle_lifetime, Idle};
+use super::waiters::{peek_valid, pop_valid, Wait, Waiter, WaiterRef};
 use super::{sweeper, PoolConfig, PoolStatus};
 use crate::conn::Connection;
-use crate::url::Origin;
+use crate::origin::Origin;
 
 /// One origin's connections and waiters.
-struct Host {
+pub(super) struct Host {
     /// The pool key (`scheme://host:port`), to remove the index entry when the host goes away.
-    key: Box<str>,
+    pub(super) key: Box<str>,
     /// Host slots held (see the module invariants).
-    open: usize,
+    pub(super) open: usize,
     /// Idle connections, oldest first; checkout pops the newest.
-    idle: Vec<Idle>,
+    pub(super) idle: Vec<Idle>,
     /// Requests waiting for a host slot, in arrival order (may hold stale entries).
-    queue: VecDeque<WaiterRef>,
+    pub(super) queue: VecDeque<WaiterRef>,
     /// Live entries in `queue`.
-    waiting: usize,
-}
-
-struct Idle {
-    conn: Box<Connection>,
-    /// Unique over the pool's life: identifies this idle period in `idle_order`.
-    seq: u64,
-    expires: Instant,
-}
-
-/// A queue entry: valid while the waiter at `id` still has this `seq`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WaiterRef {
-    id: usize,
-    seq: u64,
-}
-
-/// A request waiting for a connection.
-struct Waiter {
-    host: usize,
-    seq: u64,
-    state: Wait,
-    waker: Option<Waker>,
-}
-
-/// How far a waiting request has got.
-enum Wait {
-    /// In its host's queue, waiting for a host slot.
-    Host,
-    /// Holds a host slot; in the global queue, waiting for a global slot.
-    Global,
-    /// Holds both slots: may open a new connection.
-    Slot,
-    /// Was handed a connection that just finished a response.
-    Conn(Box<Connection>),
+    pub(super) waiting: usize,
 }
 
 /// What [`PoolState::start`] decided.
@@ -95,23 +62,23 @@ pub(crate) struct SweeperState {
 }
 
 pub(crate) struct PoolState {
-    cfg: PoolConfig,
-    hosts: Slab<Host>,
-    index: HashMap<Box<str>, usize>,
+    pub(super) cfg: PoolConfig,
+    pub(super) hosts: Slab<Host>,
+    pub(super) index: HashMap<Box<str>, usize>,
     /// Global slots held.
-    total: usize,
-    idle_total: usize,
+    pub(super) total: usize,
+    pub(super) idle_total: usize,
     /// `(seq, host)` of idle periods in the order they began; stale entries are skipped.
-    idle_order: VecDeque<(u64, usize)>,
-    next_seq: u64,
-    waiters: Slab<Waiter>,
-    global_queue: VecDeque<WaiterRef>,
-    global_waiting: usize,
+    pub(super) idle_order: VecDeque<(u64, usize)>,
+    pub(super) next_seq: u64,
+    pub(super) waiters: Slab<Waiter>,
+    pub(super) global_queue: VecDeque<WaiterRef>,
+    pub(super) global_waiting: usize,
     pub(super) sweeper: SweeperState,
     /// Scratch space for building lookup keys without allocating.
-    key: String,
+    pub(super) key: String,
     /// Handed to the sweeper task, which must not keep the pool alive.
-    this: Weak<RefCell<PoolState>>,
+    pub(super) this: Weak<RefCell<PoolState>>,
 }
 
 impl PoolState {
@@ -144,7 +111,7 @@ impl PoolState {
         }
     }
 
-    fn seq(&mut self) -> u64 {
+    pub(super) fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
     }
@@ -195,30 +162,9 @@ impl PoolState {
         Start::Wait(self.enqueue(h, Wait::Global))
     }
 
-    fn enqueue(&mut self, h: usize, state: Wait) -> WaiterRef {
-        let seq = self.seq();
-        let global = matches!(state, Wait::Global);
-        let id = self.waiters.insert(Waiter {
-            host: h,
-            seq,
-            state,
-            waker: None,
-        });
-        let waiter = WaiterRef { id, seq };
-        if global {
-            self.global_queue.push_back(waiter);
-            self.global_waiting += 1;
-        } else {
-            let host = &mut self.hosts[h];
-            host.queue.push_back(waiter);
-            host.waiting += 1;
-        }
-        waiter
-    }
-
     /// Takes a global slot if one is free and nobody queues for it, closing the oldest idle
     /// connection (of another host) if that is what it takes.
-    fn take_global(&mut self) -> bool {
+    pub(super) fn take_global(&mut self) -> bool {
         if self.global_waiting > 0 {
             return false;
         }
@@ -238,7 +184,7 @@ impl PoolState {
     }
 
     /// Hands free host slots of `h` to its waiters, in order.
-    fn host_slot_freed(&mut self, h: usize) {
+    pub(super) fn host_slot_freed(&mut self, h: usize) {
         loop {
             let host = &mut self.hosts[h];
             if host.waiting == 0 || host.open >= self.cfg.max_per_host {
@@ -269,40 +215,6 @@ impl PoolState {
             self.total += 1;
             self.give(w, Wait::Slot);
         }
-    }
-
-    fn give(&mut self, w: WaiterRef, state: Wait) {
-        let waiter = &mut self.waiters[w.id];
-        waiter.state = state;
-        if let Some(waker) = waiter.waker.take() {
-            waker.wake();
-        }
-    }
-
-    /// Closes a connection the pool holds (already out of any idle stack).
-    fn close(&mut self, h: usize, mut conn: Box<Connection>) {
-        conn.slot_mut().disarm();
-        self.release(h);
-        drop(conn);
-    }
-
-    /// Closes the oldest idle connection of any host; false if none is idle.
-    fn evict_oldest_idle(&mut self) -> bool {
-        while let Some((seq, h)) = self.idle_order.pop_front() {
-            let Some(host) = self.hosts.get_mut(h) else {
-                continue;
-            };
-            // A host's idle stack is in `idle_order` order, so its oldest is the first entry.
-            if host.idle.first().map(|i| i.seq) != Some(seq) {
-                continue;
-            }
-            let idle = host.idle.remove(0);
-            self.idle_total -= 1;
-            self.close(h, idle.conn);
-            self.gc_host(h);
-            return true;
-        }
-        false
     }
 
     /// A connection finished a response and may be reused.
@@ -375,48 +287,6 @@ impl PoolState {
         }
     }
 
-    /// Polls a waiting request: its connection or slot if it got one.
-    pub(crate) fn poll_waiter(&mut self, w: WaiterRef, cx: &mut Context<'_>) -> Poll<Start> {
-        let waiter = &mut self.waiters[w.id];
-        debug_assert_eq!(waiter.seq, w.seq);
-        match waiter.state {
-            Wait::Host | Wait::Global => {
-                match &waiter.waker {
-                    Some(old) if old.will_wake(cx.waker()) => {}
-                    _ => waiter.waker = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-            Wait::Slot | Wait::Conn(_) => {
-                let waiter = self.waiters.remove(w.id);
-                Poll::Ready(match waiter.state {
-                    Wait::Conn(conn) => Start::Reused(conn),
-                    _ => Start::Slot(waiter.host),
-                })
-            }
-        }
-    }
-
-    /// A waiting request went away: give back what it held.
-    pub(crate) fn cancel(&mut self, w: WaiterRef, now: Instant) {
-        if !matches!(self.waiters.get(w.id), Some(x) if x.seq == w.seq) {
-            return;
-        }
-        let waiter = self.waiters.remove(w.id);
-        let h = waiter.host;
-        match waiter.state {
-            Wait::Host => self.hosts[h].waiting -= 1,
-            Wait::Global => {
-                self.global_waiting -= 1;
-                self.hosts[h].open -= 1;
-                self.host_slot_freed(h);
-            }
-            Wait::Slot => self.release(h),
-            Wait::Conn(conn) => self.checkin(conn, now),
-        }
-        self.gc_host(h);
-    }
-
     /// Forgets host `h` once nothing refers to it, so that a long list of distinct hosts does not
     /// grow the pool.
     pub(crate) fn gc_host(&mut self, h: usize) {
@@ -428,43 +298,6 @@ impl PoolState {
             let host = self.hosts.remove(h);
             self.index.remove(&host.key);
         }
-    }
-
-    /// Closes every idle connection (their runtime is ending).
-    pub(crate) fn close_all_idle(&mut self) {
-        let ids: Vec<usize> = self.hosts.iter().map(|(h, _)| h).collect();
-        for h in ids {
-            while let Some(idle) = self.hosts[h].idle.pop() {
-                self.idle_total -= 1;
-                self.close(h, idle.conn);
-            }
-            self.gc_host(h);
-        }
-        self.idle_order.clear();
-    }
-
-    /// Closes expired (or server-closed) idle connections; returns the next expiry.
-    pub(crate) fn sweep(&mut self, now: Instant) -> Option<Instant> {
-        let mut dead = Vec::new();
-        let mut next: Option<Instant> = None;
-        for (h, host) in self.hosts.iter_mut() {
-            let mut i = 0;
-            while i < host.idle.len() {
-                let idle = &mut host.idle[i];
-                if idle.expires <= now || !idle.conn.is_reusable() {
-                    dead.push((h, host.idle.remove(i).conn));
-                } else {
-                    next = Some(next.map_or(idle.expires, |n| n.min(idle.expires)));
-                    i += 1;
-                }
-            }
-        }
-        self.idle_total -= dead.len();
-        for (h, conn) in dead {
-            self.close(h, conn);
-            self.gc_host(h);
-        }
-        next
     }
 
     /// The sweeper's handle on this pool.
@@ -479,57 +312,5 @@ impl Drop for PoolState {
         if let Some(waker) = self.sweeper.waker.take() {
             waker.wake();
         }
-    }
-}
-
-/// The first entry of `queue` that still names a live waiter, left in the queue (stale entries
-/// before it are dropped).
-fn peek_valid(queue: &mut VecDeque<WaiterRef>, waiters: &Slab<Waiter>) -> Option<WaiterRef> {
-    while let Some(&w) = queue.front() {
-        if waiters.get(w.id).is_some_and(|x| x.seq == w.seq) {
-            return Some(w);
-        }
-        queue.pop_front();
-    }
-    None
-}
-
-/// The first entry of `queue` that still names a live waiter.
-fn pop_valid(queue: &mut VecDeque<WaiterRef>, waiters: &Slab<Waiter>) -> Option<WaiterRef> {
-    while let Some(w) = queue.pop_front() {
-        if waiters.get(w.id).is_some_and(|x| x.seq == w.seq) {
-            return Some(w);
-        }
-    }
-    None
-}
-
-/// How long a connection may stay idle: the client's limit, shortened to a little less than the
-/// server's announced keep-alive timeout so that we stop using it before the server closes it.
-fn idle_lifetime(limit: Option<Duration>, server: Option<Duration>) -> Option<Duration> {
-    let server = server.map(|s| s.saturating_sub(Duration::from_secs(1)).max(s / 2));
-    match (limit, server) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn idle_lifetime_follows_the_server_hint() {
-        let s = Duration::from_secs;
-        assert_eq!(idle_lifetime(Some(s(15)), None), Some(s(15)));
-        assert_eq!(idle_lifetime(Some(s(15)), Some(s(5))), Some(s(4)));
-        assert_eq!(
-            idle_lifetime(Some(s(15)), Some(s(1))),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(idle_lifetime(Some(s(15)), Some(s(0))), Some(s(0)));
-        assert_eq!(idle_lifetime(Some(s(15)), Some(s(60))), Some(s(15)));
-        assert_eq!(idle_lifetime(None, Some(s(60))), Some(s(59)));
-        assert_eq!(idle_lifetime(None, None), None);
     }
 }
