@@ -30,6 +30,10 @@ impl From<Elapsed> for std::io::Error {
 /// The future is polled first, so one that is already complete wins even at a zero timeout. When the
 /// deadline passes, the future is dropped, which cancels whatever it was doing.
 ///
+/// Memory: like any `async fn` today, this keeps both the future it was given and its pinned copy in its
+/// state, so wrapping a large future (kilobytes, e.g. a connect with a TLS handshake) costs twice its
+/// size. Pass `Box::pin(fut)` for such futures when many run at once.
+///
 /// ```
 /// use spool_runtime::time::{sleep, timeout};
 /// use std::time::Duration;
