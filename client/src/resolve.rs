@@ -108,15 +108,23 @@ impl Resolver {
                 .await
                 .map_err(ConnectError::Connect);
         }
+        // The name paths are boxed: their futures (DNS rounds, the resolving race) are several
+        // times the size of a plain connect, and a future reserves room for its largest path, so
+        // every connection to a literal IP would otherwise carry them.
         match self {
-            Resolver::Stub { dns, timing } => connect_host(dns, host, port, *timing).await,
+            Resolver::Stub { dns, timing } => {
+                Box::pin(connect_host(dns, host, port, *timing)).await
+            }
             Resolver::System { pins, timing } => {
-                let addrs = system_lookup(pins, host, port)
-                    .await
-                    .map_err(ConnectError::Resolve)?;
-                connect_happy(addrs, timing.attempt_delay)
-                    .await
-                    .map_err(ConnectError::Connect)
+                Box::pin(async {
+                    let addrs = system_lookup(pins, host, port)
+                        .await
+                        .map_err(ConnectError::Resolve)?;
+                    connect_happy(addrs, timing.attempt_delay)
+                        .await
+                        .map_err(ConnectError::Connect)
+                })
+                .await
             }
         }
     }

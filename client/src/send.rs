@@ -16,10 +16,12 @@
 //! read timeout (see `conn/timer.rs`).
 
 use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode, Uri};
-use spool_runtime::time::timeout_at;
+use spool_runtime::time::{sleep_until, timeout_at};
 
 use crate::body::Body;
 use crate::client::{Client, ClientInner};
@@ -236,35 +238,40 @@ async fn connection(
         (Some(c), Some(r)) => Some(if r.0 < c.0 { r } else { c }),
         (c, r) => c.or(r),
     };
-    // Boxed: opening (DNS, Happy Eyeballs, TLS) is the largest state a request ever has (~1.3 KB), and
-    // `timeout_at` would store it twice inline. Boxed, it costs its size once, and only while connecting,
-    // which matters when 10,000 connects are in flight at once.
-    let opening = Box::pin(conn::open(
+    // Raced against the deadline right here rather than through `timeout_at`: an `async fn` that
+    // takes the connecting future as an argument would hold it twice.
+    let mut opening = pin!(conn::open(
         &inner.resolver,
         *origin,
         config.nodelay,
-        &inner.tls,
+        &inner.tls
     ));
-    let stream = match limit {
-        None => opening.await?,
-        Some((at, which)) => match timeout_at(at, opening).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(match which {
-                    Limit::Connect(limit) => Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "connecting to {origin} timed out after {limit:?} (connect timeout)"
-                        ),
-                    )
-                    .while_connecting(),
-                    Limit::Request(limit) => {
-                        request_timeout(limit, &format!("connecting to {origin}"))
-                            .while_connecting()
-                    }
-                })
-            }
-        },
+    let mut expiry = limit.map(|(at, _)| sleep_until(at));
+    let opened = poll_fn(|cx| {
+        if let Poll::Ready(result) = opening.as_mut().poll(cx) {
+            return Poll::Ready(Some(result));
+        }
+        match expiry.as_mut().map(|sleep| Pin::new(sleep).poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
+    })
+    .await;
+    let stream = match (opened, limit) {
+        (Some(result), _) => result?,
+        (None, None) => unreachable!("no deadline, so no expiry"),
+        (None, Some((_, which))) => {
+            return Err(match which {
+                Limit::Connect(limit) => Error::new(
+                    ErrorKind::Timeout,
+                    format!("connecting to {origin} timed out after {limit:?} (connect timeout)"),
+                )
+                .while_connecting(),
+                Limit::Request(limit) => {
+                    request_timeout(limit, &format!("connecting to {origin}")).while_connecting()
+                }
+            })
+        }
     };
     Ok((
         Connection::new(stream, slot, config.limits),

@@ -42,7 +42,8 @@ pub(crate) async fn open(
         return Ok(Stream::Plain(tcp));
     }
     // SNI and certificate checks use the URL's host, not the address it resolved to.
-    match tls.connect(origin.bare_host(), tcp).await {
+    // Boxed: only https pays for the handshake future's size; plain connections stay small.
+    match Box::pin(tls.connect(origin.bare_host(), tcp)).await {
         Ok(stream) => Ok(Stream::Tls(Box::new(stream))),
         Err(e) => Err(Error::new(ErrorKind::Tls, e.to_string())
             .with_source(e)
