@@ -105,11 +105,9 @@ impl Requester {
                     // No response, no body: leave no empty file behind to be mistaken for one.
                     let _ = std::fs::remove_file(path);
                 }
-                // The code (EMFILE) when the client keeps it in the error chain; else its words,
-                // which connect errors keep even when they summarise several attempts.
-                let no_fd = rlimit::is_exhaustion(&e)
-                    || (e.is_connect() && rlimit::mentions_exhaustion(e.message()));
-                if no_fd {
+                // The client keeps the socket call's own error (EMFILE) in the source chain, even
+                // when its message summarises several connection attempts.
+                if rlimit::is_exhaustion(&e) {
                     return Attempt::OutOfDescriptors(e.message().to_string());
                 }
                 let message = describe(&e, &url);

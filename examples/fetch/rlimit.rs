@@ -92,19 +92,6 @@ pub fn is_exhaustion(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Whether an error message says descriptors ran out, in the words `std` uses for `EMFILE` ("Too many
-/// open files") and `ENFILE` ("Too many open files in system"), in any case.
-///
-/// For errors that keep only the text of the operating system's error, not its code (the client's
-/// connect errors summarise several attempts in one message).
-pub fn mentions_exhaustion(message: &str) -> bool {
-    const WORDS: &[u8] = b"too many open files";
-    message
-        .as_bytes()
-        .windows(WORDS.len())
-        .any(|w| w.eq_ignore_ascii_case(WORDS))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
