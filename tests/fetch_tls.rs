@@ -29,7 +29,9 @@ fn start() -> Option<(TestCerts, Nginx)> {
 }
 
 fn urls(nginx: &Nginx) -> Vec<String> {
-    (0..FILES).map(|i| nginx.tls_url(&format!("/f{i}"))).collect()
+    (0..FILES)
+        .map(|i| nginx.tls_url(&format!("/f{i}")))
+        .collect()
 }
 
 #[test]
