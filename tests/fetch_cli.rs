@@ -82,6 +82,9 @@ fn help_lists_every_flag_and_exits_0() {
         "--output",
         "--no-progress",
         "--demo",
+        "--ca-file",
+        "--dns-server",
+        "--resolve",
     ] {
         assert!(ran.stdout.contains(flag), "--help lacks {flag}");
     }

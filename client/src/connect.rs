@@ -13,7 +13,8 @@
 //! Attempts run concurrently inside this one future (no spawned tasks): each is a
 //! `TcpStream::connect` future polled in turn. The first to connect is returned; the other futures
 //! are dropped with the race, which closes their half-open sockets (the "losers are closed" rule).
-//! When every attempt fails, the error lists each address with its own failure.
+//! When every attempt fails, the error lists each address with its own failure, and keeps the last
+//! attempt's `io::Error` (with its OS code, e.g. `EMFILE`) as its source ([`AttemptsFailed`]).
 //!
 //! With [`connect_resolving`], the race also overlaps name resolution (§3): it starts on the AAAA
 //! answer at once; if the A answer arrives first it waits up to the resolution delay (50 ms) for
@@ -286,7 +287,8 @@ impl Race {
     }
 
     /// The error for a race that nobody won, worded like the rest of the client's errors: the last
-    /// failure and its address, then every earlier one (kind: the last failure's).
+    /// failure and its address, then every earlier one (kind: the last failure's). The last
+    /// failure's own `io::Error` is kept as the source ([`AttemptsFailed`]).
     fn into_error(mut self) -> io::Error {
         let Some((addr, last)) = self.errors.pop() else {
             return io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to");
@@ -305,27 +307,124 @@ impl Race {
                 others.join("; ")
             ));
         }
-        io::Error::new(last.kind(), RaceFailed { text, last })
+        io::Error::new(last.kind(), AttemptsFailed { text, last })
     }
 }
 
-/// The text of a lost race with the last attempt's own error behind it, so that
-/// `io::Error::source()` (and so `spool_client::Error`'s chain) still leads to the OS error code
-/// (`raw_os_error()`: `EMFILE`, `ECONNREFUSED`...).
+/// The error inside the `io::Error` of a connection race that nobody won: the summary of every
+/// attempt as its text, and the last attempt's own `io::Error` as its
+/// [`source`](std::error::Error::source).
+///
+/// Why keep it: the summary is for people, but programs need the operating system's code of the
+/// failure, e.g. `EMFILE` ("out of file descriptors, retry later") as opposed to "connection
+/// refused". `io::Error::source` passes through to this error's source, so walking the `source()`
+/// chain of a [`crate::Error`] reaches the original `io::Error` and its
+/// [`raw_os_error`](io::Error::raw_os_error):
+///
+/// ```
+/// use spool_client::connect::{connect_happy, CONNECTION_ATTEMPT_DELAY};
+/// use std::error::Error as _;
+///
+/// spool_runtime::block_on(async {
+///     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+///     // Nothing listens there any more: refused.
+///     let err = connect_happy(vec![free], CONNECTION_ATTEMPT_DELAY).await.unwrap_err();
+///     let os = err.source().and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
+///     assert_eq!(os.kind(), std::io::ErrorKind::ConnectionRefused);
+///     assert!(os.raw_os_error().is_some());
+/// });
+/// ```
 #[derive(Debug)]
-struct RaceFailed {
+pub struct AttemptsFailed {
+    /// "connection refused while connecting to 127.0.0.1:80 (after 1 other address failed: ...)".
     text: String,
+    /// The last attempt's error, untouched (its OS code included).
     last: io::Error,
 }
 
-impl fmt::Display for RaceFailed {
+impl AttemptsFailed {
+    /// The error of the last attempt that failed.
+    pub fn last_error(&self) -> &io::Error {
+        &self.last
+    }
+}
+
+impl fmt::Display for AttemptsFailed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
 }
 
-impl std::error::Error for RaceFailed {
+impl std::error::Error for AttemptsFailed {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// Walks `err`'s `source()` chain to the first `io::Error` with an OS code.
+    fn os_code(err: &(dyn std::error::Error + 'static)) -> Option<i32> {
+        let mut cur = Some(err);
+        while let Some(e) = cur {
+            if let Some(code) = e
+                .downcast_ref::<io::Error>()
+                .and_then(io::Error::raw_os_error)
+            {
+                return Some(code);
+            }
+            cur = e.source();
+        }
+        None
+    }
+
+    #[test]
+    fn the_last_attempts_os_error_stays_in_the_source_chain() {
+        spool_runtime::block_on(async {
+            let mut race = Race::new(CONNECTION_ATTEMPT_DELAY, false);
+            let first: SocketAddr = "127.0.0.2:80".parse().unwrap();
+            let last: SocketAddr = "127.0.0.3:80".parse().unwrap();
+            race.errors
+                .push((first, io::Error::from_raw_os_error(libc::ECONNREFUSED)));
+            race.errors
+                .push((last, io::Error::from_raw_os_error(libc::EMFILE)));
+            let err = race.into_error();
+            // The text summarises both attempts, in the client's words (no "os error" suffix).
+            let text = err.to_string();
+            assert!(
+                text.starts_with("too many open files while connecting to 127.0.0.3:80"),
+                "{text}"
+            );
+            assert!(text.contains("127.0.0.2:80: connection refused"), "{text}");
+            // The summary itself has no code; the chain leads to the last attempt's.
+            assert_eq!(err.raw_os_error(), None);
+            assert_eq!(os_code(&err), Some(libc::EMFILE));
+            let inner = err
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<AttemptsFailed>());
+            assert_eq!(
+                inner.unwrap().last_error().raw_os_error(),
+                Some(libc::EMFILE)
+            );
+            // Wrapped as the client wraps it, the code is still found.
+            let client_err = crate::Error::new(crate::ErrorKind::Connect, text).with_source(err);
+            assert_eq!(os_code(&client_err), Some(libc::EMFILE));
+        });
+    }
+
+    #[test]
+    fn a_refused_connection_keeps_its_code() {
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let err = spool_runtime::block_on(connect_happy(vec![free], CONNECTION_ATTEMPT_DELAY))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(os_code(&err), Some(libc::ECONNREFUSED));
+        assert!(err.source().is_some());
     }
 }

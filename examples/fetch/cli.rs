@@ -6,8 +6,11 @@
 //! been checked.
 
 use clap::Parser;
+use spool_client::dns::{parse_server_addr, ResolvePin};
+use spool_client::tls::Certificate;
 use std::fmt;
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What the demo fetches when `--demo` is given without a number, or when no URL and no input is given.
@@ -91,6 +94,19 @@ struct Args {
     #[arg(long = "no-progress")]
     no_progress: bool,
 
+    /// Also trust the CA certificates in this PEM file for https (besides the built-in roots).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+
+    /// Ask this DNS server instead of those of /etc/resolv.conf (repeatable; port default 53).
+    #[arg(long = "dns-server", value_name = "IP[:PORT]")]
+    dns_servers: Vec<String>,
+
+    /// Connect to ADDR for HOST:PORT without asking DNS, like curl's --resolve (repeatable;
+    /// ADDR may be a comma-separated list).
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
+
     /// Start an HTTP server inside this process and thread, on 127.0.0.1, and fetch N URLs from it
     /// [default N: 10000]. Results go to -o FILE only when it is given.
     #[arg(
@@ -151,6 +167,12 @@ pub struct Config {
     pub output: Option<PathBuf>,
     /// Whether the progress bar may be drawn (it also needs stderr to be a terminal).
     pub progress: bool,
+    /// Extra trusted roots from `--ca-file`, already parsed.
+    pub ca_certs: Vec<Certificate>,
+    /// `--dns-server`s, in order; empty = `/etc/resolv.conf`.
+    pub dns_servers: Vec<SocketAddr>,
+    /// `--resolve` pins.
+    pub resolve: Vec<ResolvePin>,
 }
 
 /// What parsing the command line ended in, other than a config.
@@ -230,6 +252,23 @@ fn check(a: Args) -> Result<Config, UsageError> {
         None if data.is_some() => "POST".to_string(),
         None => "GET".to_string(),
     };
+    let ca_certs = match &a.ca_file {
+        None => Vec::new(),
+        Some(path) => ca_file(path)?,
+    };
+    let dns_servers = a
+        .dns_servers
+        .iter()
+        .map(|s| parse_server_addr(s).map_err(|e| UsageError(format!("--dns-server: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let resolve = a
+        .resolve
+        .iter()
+        .map(|s| {
+            s.parse::<ResolvePin>()
+                .map_err(|e| UsageError(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let source = match (a.demo, a.urls.is_empty() && a.input.is_none()) {
         (Some(count), _) => Source::Demo { count },
         (None, true) => Source::Demo {
@@ -253,7 +292,19 @@ fn check(a: Args) -> Result<Config, UsageError> {
         save_dir: a.save_dir,
         output: a.output,
         progress: !a.no_progress,
+        ca_certs,
+        dns_servers,
+        resolve,
     })
+}
+
+/// Every certificate of the PEM bundle at `path`; read here so that a bad file is a usage error
+/// before anything is fetched.
+fn ca_file(path: &Path) -> Result<Vec<Certificate>, UsageError> {
+    let pem = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read --ca-file {path:?}: {e}")))?;
+    Certificate::from_pem_bundle(&pem)
+        .map_err(|e| UsageError(format!("invalid --ca-file {path:?}: {e}")))
 }
 
 /// A positive, finite number of seconds (fractions allowed: `0.5`).

@@ -147,3 +147,74 @@ fn help_is_info() {
         matches!(parse(["fetch", "--help"]), Err(CliExit::Info(t)) if t.contains("--per-host"))
     );
 }
+
+#[test]
+fn dns_server_and_resolve_are_repeatable() {
+    let c = ok(&[
+        "--dns-server",
+        "127.0.0.1:5353",
+        "--dns-server",
+        "::1",
+        "--resolve",
+        "a.example:80:127.0.0.1",
+        "--resolve",
+        "b.example:8443:127.0.0.2,[::1]",
+        "http://a.example/",
+    ]);
+    assert_eq!(
+        c.dns_servers,
+        [
+            "127.0.0.1:5353".parse().unwrap(),
+            "[::1]:53".parse().unwrap()
+        ]
+    );
+    assert_eq!(c.resolve.len(), 2);
+    assert_eq!(
+        (c.resolve[0].host.as_str(), c.resolve[0].port),
+        ("a.example", 80)
+    );
+    assert_eq!(
+        c.resolve[1].addrs,
+        [
+            "127.0.0.2".parse::<std::net::IpAddr>().unwrap(),
+            "::1".parse().unwrap()
+        ]
+    );
+    let plain = ok(&["http://a/"]);
+    assert!(plain.dns_servers.is_empty() && plain.resolve.is_empty() && plain.ca_certs.is_empty());
+}
+
+#[test]
+fn bad_dns_server_resolve_and_ca_file_values_are_usage_errors() {
+    for (args, mentions) in [
+        (&["--dns-server", "localhost", "http://a/"][..], "localhost"),
+        (&["--dns-server", "127.0.0.1:0", "http://a/"], "127.0.0.1:0"),
+        (&["--dns-server", "1.2.3.4:99999", "http://a/"], "99999"),
+        (&["--resolve", "a.example:80", "http://a/"], "a.example:80"),
+        (
+            &["--resolve", "a.example:x:127.0.0.1", "http://a/"],
+            "--resolve",
+        ),
+        (&["--resolve", "a.example:80:nope", "http://a/"], "nope"),
+        (
+            &["--ca-file", "/nonexistent/ca.pem", "http://a/"],
+            "/nonexistent/ca.pem",
+        ),
+    ] {
+        let msg = usage(args);
+        assert!(!msg.contains('\n'), "{args:?}: {msg}");
+        assert!(msg.contains(mentions), "{args:?}: {msg}");
+        assert!(msg.ends_with("(try 'fetch --help')"), "{msg}");
+    }
+}
+
+#[test]
+fn ca_file_without_a_certificate_is_a_usage_error_naming_it() {
+    let path = std::env::temp_dir().join(format!("fetch-cli-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, "not a certificate\n").unwrap();
+    let msg = usage(&["--ca-file", path.to_str().unwrap(), "http://a/"]);
+    let _ = std::fs::remove_file(&path);
+    assert!(msg.contains("invalid --ca-file"), "{msg}");
+    assert!(msg.contains(path.to_str().unwrap()), "{msg}");
+    assert!(msg.contains("no PEM certificate"), "{msg}");
+}

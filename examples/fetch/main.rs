@@ -166,7 +166,11 @@ async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<Exi
         Ok(f) => f,
         Err(e) => return Err(Fatal::Io("writing results", e)),
     };
-    eprintln!("{}", progress::summary(&finish.tally, started.elapsed()));
+    let tls = requester.tls_stats();
+    eprintln!(
+        "{}",
+        progress::summary(&finish.tally, started.elapsed(), tls)
+    );
     if let Some(e) = &finish.input_error {
         eprintln!("fetch: reading the input stopped early: {e}");
     }

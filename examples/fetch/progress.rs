@@ -9,8 +9,11 @@
 //! whole response of 400 or above, and `err` those that failed (no response, or a response cut short);
 //! the three add up to `urls`. The parenthesis splits `err` by kind. `fd_retries` counts requests put
 //! back to wait because no file descriptor was free (the tool slowed down instead of failing them).
+//! When any https connection was made, `tls_handshakes` and `tls_resumed` (the share of handshakes
+//! that resumed an earlier session instead of a full handshake) close the line.
 
 use crate::outcome::{Outcome, KINDS};
+use spool_client::tls::HandshakeStats;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -126,8 +129,8 @@ impl Progress {
     }
 }
 
-/// The final summary line (without newline).
-pub fn summary(tally: &Tally, wall: Duration) -> String {
+/// The final summary line (without newline); `tls`: the client's handshake counts.
+pub fn summary(tally: &Tally, wall: Duration, tls: HandshakeStats) -> String {
     let secs = wall.as_secs_f64();
     let mut s = format!(
         "fetch: urls={} ok={} http_err={} err={} (",
@@ -162,6 +165,14 @@ pub fn summary(tally: &Tally, wall: Duration) -> String {
         None => s.push_str(" peak_rss_mib=?"),
     }
     let _ = write!(s, " fd_retries={}", tally.fd_retries);
+    let handshakes = tls.full + tls.resumed;
+    if handshakes > 0 {
+        let _ = write!(
+            s,
+            " tls_handshakes={handshakes} tls_resumed={:.0}%",
+            tls.resumed_share() * 100.0
+        );
+    }
     s
 }
 
@@ -189,7 +200,7 @@ mod tests {
         nf.status = Some(404);
         t.add(&nf);
         t.add(&Outcome::failed(2, "u".into(), Kind::Timeout, "timed out"));
-        let s = summary(&t, Duration::from_millis(500));
+        let s = summary(&t, Duration::from_millis(500), HandshakeStats::default());
         assert!(
             s.starts_with("fetch: urls=3 ok=1 http_err=1 err=1 (invalid_url=0 "),
             "{s}"
@@ -203,6 +214,18 @@ mod tests {
         assert_eq!(s.matches(" ok=").count(), 1);
         assert_eq!(s.matches(" err=").count(), 1);
         assert!(!s.contains("(err") && !s.contains(" errors="));
+        // No https, no TLS figures.
+        assert!(!s.contains("tls_"), "{s}");
+    }
+
+    #[test]
+    fn summary_ends_with_the_resumed_share_after_tls() {
+        let tls = HandshakeStats {
+            full: 1,
+            resumed: 3,
+        };
+        let s = summary(&Tally::default(), Duration::from_secs(1), tls);
+        assert!(s.ends_with(" tls_handshakes=4 tls_resumed=75%"), "{s}");
     }
 
     #[test]

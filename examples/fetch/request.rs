@@ -10,6 +10,7 @@ use crate::cli::Config;
 use crate::outcome::{Failure, Kind, Outcome, Timings};
 use crate::rlimit;
 use crate::run::{Attempt, Settings};
+use spool_client::tls::HandshakeStats;
 use spool_client::{header, Bytes, Client, ErrorKind, HeaderValue, Method, Response};
 use std::fs::File;
 use std::io::{self, Write};
@@ -34,14 +35,24 @@ impl Requester {
     /// config's: the demo lifts the per-host limit, a low open-files limit lowers concurrency) and
     /// at most `connections` connections open, idle ones included.
     pub fn new(config: &Config, settings: &Settings, connections: usize) -> io::Result<Requester> {
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .read_timeout(None)
             // Room for idle connections to many hosts, within the descriptor budget: past it the
             // pool closes an idle connection to make room instead of running out of descriptors.
             .max_connections(connections)
-            .max_connections_per_host(settings.per_host)
+            .max_connections_per_host(settings.per_host);
+        for cert in &config.ca_certs {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        if !config.dns_servers.is_empty() {
+            builder = builder.dns_servers(config.dns_servers.iter().copied());
+        }
+        for pin in &config.resolve {
+            builder = builder.resolve_pin(pin.clone());
+        }
+        let client = builder
             .build()
             .map_err(|e| io::Error::other(e.to_string()))?;
         let method = Method::from_bytes(config.method.as_bytes()).map_err(io::Error::other)?;
@@ -69,6 +80,11 @@ impl Requester {
             max_body: config.max_body,
             save_dir: config.save_dir.clone(),
         })
+    }
+
+    /// How many TLS handshakes the client made, full and resumed.
+    pub fn tls_stats(&self) -> HandshakeStats {
+        self.client.tls_handshake_stats()
     }
 
     /// Fetch `url` (input position `index`) and read its whole body.
@@ -105,10 +121,11 @@ impl Requester {
                     // No response, no body: leave no empty file behind to be mistaken for one.
                     let _ = std::fs::remove_file(path);
                 }
-                // The code (EMFILE) when the client keeps it in the error chain; else its words,
-                // which connect errors keep even when they summarise several attempts.
+                // The client keeps the socket call's own error (EMFILE) in the source chain, even
+                // when its message summarises several connection attempts. A failed DNS lookup
+                // keeps only its text (see `rlimit::mentions_exhaustion`).
                 let no_fd = rlimit::is_exhaustion(&e)
-                    || (e.is_connect() && rlimit::mentions_exhaustion(e.message()));
+                    || (e.kind() == ErrorKind::Dns && rlimit::mentions_exhaustion(e.message()));
                 if no_fd {
                     return Attempt::OutOfDescriptors(e.message().to_string());
                 }

@@ -95,8 +95,10 @@ pub fn is_exhaustion(err: &(dyn std::error::Error + 'static)) -> bool {
 /// Whether an error message says descriptors ran out, in the words `std` uses for `EMFILE` ("Too many
 /// open files") and `ENFILE` ("Too many open files in system"), in any case.
 ///
-/// For errors that keep only the text of the operating system's error, not its code (the client's
-/// connect errors summarise several attempts in one message).
+/// Only for DNS errors: the client's connect errors keep the OS code in their source chain
+/// ([`is_exhaustion`] finds it), but a failed lookup keeps only the text of the socket error that
+/// stopped it (`DnsError` is `Clone`, shared by every request waiting on the name, and `io::Error`
+/// is not), so a resolver socket refused for lack of descriptors is recognised by its words.
 pub fn mentions_exhaustion(message: &str) -> bool {
     const WORDS: &[u8] = b"too many open files";
     message
@@ -187,5 +189,14 @@ mod tests {
         assert!(!is_exhaustion(&Wrapper(io::Error::from_raw_os_error(
             libc::ECONNREFUSED
         ))));
+    }
+
+    #[test]
+    fn recognises_exhaustion_in_words() {
+        let dns = "DNS lookup of a.test failed: cannot reach DNS server 127.0.0.1:53: \
+                   Too many open files (os error 24)";
+        assert!(mentions_exhaustion(dns));
+        assert!(mentions_exhaustion("too many open files in system"));
+        assert!(!mentions_exhaustion("connection refused"));
     }
 }
