@@ -141,7 +141,9 @@ impl<T: 'static> JoinSet<T> {
         all.sort_by_key(|(seq, _)| *seq);
         all.into_iter().map(|(_, r)| r).collect()
     }
+}
 
+impl<T> JoinSet<T> {
     /// Abort every running member; their outcomes become cancelled `JoinError`s.
     pub fn abort_all(&mut self) {
         let ids: Vec<usize> = self
@@ -159,15 +161,6 @@ impl<T: 'static> JoinSet<T> {
 
 impl<T> Drop for JoinSet<T> {
     fn drop(&mut self) {
-        let ids: Vec<usize> = self
-            .shared
-            .live
-            .borrow()
-            .iter()
-            .map(|(_, id)| *id)
-            .collect();
-        for id in ids {
-            context::try_with_core(|core| core.executor.abort(id));
-        }
+        self.abort_all();
     }
 }
