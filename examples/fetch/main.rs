@@ -24,6 +24,8 @@
 //! → `request` sends it with the shared `Client` and counts (or saves) the body → the task hands the
 //! `Outcome` back → `run` frees the slots, `output` writes the line, `progress` counts it.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod demo;
 mod input;
