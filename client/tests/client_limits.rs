@@ -7,22 +7,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use server::{run, Reply, Server};
+use server::{eventually, run, Reply, Server};
 use spool_client::Client;
-use spool_runtime::time::sleep;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Polls `cond` every 10 ms for up to 5 s (never a timed assertion: only an upper bound).
-async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
-    for _ in 0..500 {
-        if cond() {
-            return true;
-        }
-        sleep(Duration::from_millis(10)).await;
-    }
-    cond()
-}
 
 #[test]
 fn per_host_limit_is_enforced_and_queued_requests_all_complete() {

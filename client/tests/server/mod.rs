@@ -397,3 +397,15 @@ pub fn run<F: std::future::Future>(limit: Duration, f: F) -> F::Output {
             .unwrap_or_else(|_| panic!("test did not finish within {limit:?}"))
     })
 }
+
+/// Polls `cond` every 10 ms for up to 5 s (never a timed assertion: only an upper bound).
+#[allow(dead_code)] // not every test file that includes this module polls
+pub async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..500 {
+        if cond() {
+            return true;
+        }
+        spool_runtime::time::sleep(Duration::from_millis(10)).await;
+    }
+    cond()
+}
