@@ -166,20 +166,18 @@ impl Runtime {
                 core.executor.push_ready(id);
             }
             // Timers that fell due while we waited fire now, so their tasks run in the very next step 1.
-            if next_deadline.is_some_and(|d| d <= Instant::now()) {
-                core.timers.borrow_mut().fire_due(Instant::now());
+            if let Some(deadline) = next_deadline {
+                let now = Instant::now();
+                if deadline <= now {
+                    core.timers.borrow_mut().fire_due(now);
+                }
             }
         }
     }
 
     /// Counters about this runtime.
     pub fn stats(&self) -> Stats {
-        Stats {
-            live_tasks: self.core.executor.live_tasks(),
-            timers: self.core.timers.borrow().len(),
-            registered_sources: self.core.reactor.registered(),
-            polls: self.core.executor.polls(),
-        }
+        self.core.stats()
     }
 }
 
@@ -214,10 +212,16 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// Counters about the runtime running on this thread, if any.
 pub fn current_stats() -> Option<Stats> {
-    context::try_with_core(|core| Stats {
-        live_tasks: core.executor.live_tasks(),
-        timers: core.timers.borrow().len(),
-        registered_sources: core.reactor.registered(),
-        polls: core.executor.polls(),
-    })
+    context::try_with_core(Core::stats)
+}
+
+impl Core {
+    fn stats(&self) -> Stats {
+        Stats {
+            live_tasks: self.executor.live_tasks(),
+            timers: self.timers.borrow().len(),
+            registered_sources: self.reactor.registered(),
+            polls: self.executor.polls(),
+        }
+    }
 }

@@ -33,7 +33,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use slab::Slab;
 
@@ -137,19 +137,15 @@ impl Executor {
         self.polls.set(self.polls.get() + 1);
         let mut cx = Context::from_waker(&waker);
         let poll = future.as_mut().poll(&mut cx);
-        let finished = {
+        {
             let mut tasks = self.tasks.borrow_mut();
             let task = &mut tasks[id];
-            match poll {
-                Poll::Ready(()) => true,
-                Poll::Pending if task.aborted => true,
-                Poll::Pending => {
-                    task.future = Some(future);
-                    return;
-                }
+            if poll.is_pending() && !task.aborted {
+                task.future = Some(future);
+                return;
             }
-        };
-        debug_assert!(finished);
+        }
+        // Finished, or aborted itself while running: remove it.
         let task = self.tasks.borrow_mut().remove(id);
         drop(waker);
         self.recycle(task.waker);

@@ -57,7 +57,8 @@ impl TcpStream {
         )?;
         match socket.connect(&addr.into()) {
             Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc_einprogress()) => {}
+            // EINPROGRESS: the non-blocking connect has started.
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(e) => return Err(e),
         }
         let stream: std::net::TcpStream = socket.into();
@@ -208,11 +209,6 @@ impl std::fmt::Debug for TcpStream {
             .field("peer", &self.peer_addr().ok())
             .finish()
     }
-}
-
-/// `EINPROGRESS`: the non-blocking connect has started.
-fn libc_einprogress() -> i32 {
-    libc::EINPROGRESS
 }
 
 impl futures_io::AsyncRead for TcpStream {
