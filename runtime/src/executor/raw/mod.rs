@@ -127,7 +127,7 @@ where
     F::Output: 'static,
 {
     let header = Header {
-        state: AtomicUsize::new(SCHEDULED | JOIN_INTEREST | 3 * REF_ONE),
+        state: AtomicUsize::new(SCHEDULED | JOIN_INTEREST | (3 * REF_ONE)),
         vtable: cell::vtable::<F>(),
         id,
         shared: executor.shared().clone(),
