@@ -58,14 +58,18 @@
 //! - `JOIN_INTEREST`: the `JoinHandle` still exists, so the output must be kept for it. Loop only.
 //!
 //! ```text
-//!  spawn ──► SCHEDULED ──(1) run──► RUNNING ──Pending──► idle ──(2) wake──► SCHEDULED ──(1)...
-//!                │                     │ │                 │
-//!                │                     │ └─Pending+CLOSED──┤
-//!                │                     └─Ready / panic──►  │ ──(3) abort──► COMPLETE
-//!                └──────(3) abort─────────────────────────►┘   (stage Finished, join waker woken)
+//!   spawn ──► SCHEDULED ──(1) run──► RUNNING ──Pending──► idle ──(2) wake──► SCHEDULED ──(1) ...
+//!                 │                     │                   │
+//!                 │ (3) abort           │ Ready, panic, or  │ (3) abort
+//!                 │                     │ Pending + CLOSED  │
+//!                 ▼                     ▼                   ▼
+//!               COMPLETE: future dropped in place, outcome in the stage, JoinHandle's waker woken
 //! ```
+//! (`SCHEDULED` may also be set *while* `RUNNING`: a task that wakes itself, as `yield_now` does, is
+//! queued again and polled once more after this poll.)
+//!
 //! 1. [`Task::run`]: `SCHEDULED` off, `RUNNING` on, poll; `Ready` or a panic finishes the task.
-//! 2. The waker ([`waker_wake`]): sets `SCHEDULED` and, if it was clear, queues the task.
+//! 2. The waker (`raw/waker.rs`): sets `SCHEDULED` and, if it was clear, queues the task.
 //! 3. [`Task::cancel`]: drops the future at once, or (when `RUNNING`) sets `CLOSED` so [`Task::run`] drops
 //!    it right after the poll.
 //!
@@ -76,19 +80,22 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod cell;
+mod join;
 #[cfg(test)]
 mod tests;
+mod waker;
+
+pub(crate) use join::JoinRef;
 
 use super::join::JoinError;
-use super::waker::{schedule, Shared};
+use super::waker::Shared;
 use super::Executor;
 use std::cell::UnsafeCell;
-use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Context, Waker};
 
 use cell::Vtable;
 
@@ -134,10 +141,8 @@ where
         join_waker: UnsafeCell::new(None),
     };
     let ptr = cell::allocate(header, future);
-    let join = JoinRef {
-        ptr,
-        _output: PhantomData,
-    };
+    // SAFETY: the cell was just made for `F`, and this is the third of the three references.
+    let join = unsafe { JoinRef::from_raw(ptr) };
     (Task { ptr }, Task { ptr }, join)
 }
 
@@ -166,66 +171,6 @@ unsafe fn release(ptr: NonNull<Header>) {
     let dealloc = header.vtable.dealloc;
     // SAFETY: the count reached zero, so nobody else can reach the cell; `header` is not used again.
     unsafe { dealloc(ptr) }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Wakers: a `RawWaker` over the header pointer. One static vtable serves every task, since waking never
-// needs the future's type.
-
-static WAKER_VTABLE: RawWakerVTable =
-    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
-
-/// Set `SCHEDULED`; true if this call set it on a task that can still run, so the caller must queue it.
-///
-/// Always a read-modify-write (never a plain load), even when the flag is already set: the `AcqRel` makes
-/// whatever the waker's thread wrote before waking visible to the poll that follows.
-fn set_scheduled(header: &Header) -> bool {
-    let prev = header.state.fetch_or(SCHEDULED, Ordering::AcqRel);
-    prev & (SCHEDULED | COMPLETE) == 0
-}
-
-/// # Safety
-/// `data` comes from a `Waker` of ours, which owns a reference.
-unsafe fn waker_clone(data: *const ()) -> RawWaker {
-    // SAFETY: the waker being cloned owns a reference, so the header is alive.
-    add_ref(unsafe { &*data.cast::<Header>() });
-    RawWaker::new(data, &WAKER_VTABLE)
-}
-
-/// Wake and drop the waker: its reference becomes the queue entry's, or is given back.
-///
-/// # Safety
-/// `data` comes from a `Waker` of ours, which owns a reference that this call consumes.
-unsafe fn waker_wake(data: *const ()) {
-    // SAFETY: a waker's data pointer is never null (it comes from a `NonNull<Header>`).
-    let ptr = unsafe { NonNull::new_unchecked(data.cast_mut().cast::<Header>()) };
-    // SAFETY: the waker's reference keeps the header alive.
-    if set_scheduled(unsafe { ptr.as_ref() }) {
-        schedule(Notified { ptr });
-    } else {
-        // SAFETY: we own the waker's reference and do not use `ptr` again.
-        unsafe { release(ptr) }
-    }
-}
-
-/// # Safety
-/// `data` comes from a `Waker` of ours, which owns a reference for the duration of the call.
-unsafe fn waker_wake_by_ref(data: *const ()) {
-    // SAFETY: as in `waker_wake`.
-    let ptr = unsafe { NonNull::new_unchecked(data.cast_mut().cast::<Header>()) };
-    // SAFETY: the caller's waker keeps the header alive during this call.
-    let header = unsafe { ptr.as_ref() };
-    if set_scheduled(header) {
-        add_ref(header); // the queue entry's own reference
-        schedule(Notified { ptr });
-    }
-}
-
-/// # Safety
-/// `data` comes from a `Waker` of ours, whose reference this call gives back.
-unsafe fn waker_drop(data: *const ()) {
-    // SAFETY: as in `waker_wake`; the waker's reference is ours to give back.
-    unsafe { release(NonNull::new_unchecked(data.cast_mut().cast::<Header>())) }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -279,14 +224,8 @@ impl Task {
             return Run::Stale;
         }
         // The poll borrows our reference: no count is taken unless the future clones the waker.
-        // SAFETY: the data pointer is our header and the vtable is ours; the `Waker` is never dropped
-        // (`ManuallyDrop`), so it gives back no reference, and it cannot outlive `self`, which holds one.
-        let waker = ManuallyDrop::new(unsafe {
-            Waker::from_raw(RawWaker::new(
-                self.ptr.as_ptr().cast_const().cast(),
-                &WAKER_VTABLE,
-            ))
-        });
+        // SAFETY: `self` holds a reference for the whole poll, and `waker` does not outlive this call.
+        let waker = unsafe { waker::borrowed(self.ptr) };
         let mut cx = Context::from_waker(&waker);
         // SAFETY: we are on the loop thread (`Task` is `!Send`) and `RUNNING` was clear, so no one else
         // is using the stage; not `COMPLETE`, so it is `Running`.
@@ -402,93 +341,5 @@ impl Drop for Notified {
     fn drop(&mut self) {
         // SAFETY: this handle owns one reference and is going away.
         unsafe { release(self.ptr) }
-    }
-}
-
-/// The `JoinHandle`'s reference: reads the output out of the cell, or drops it. `!Send`: the output may
-/// be `!Send` and lives on the loop thread.
-pub(crate) struct JoinRef<T> {
-    ptr: NonNull<Header>,
-    /// The output type; `fn() -> T` keeps `JoinRef<T>: Unpin` whatever `T` is.
-    _output: PhantomData<fn() -> T>,
-}
-
-impl<T> JoinRef<T> {
-    fn header(&self) -> &Header {
-        // SAFETY: this handle owns a reference, so the allocation outlives `&self`.
-        unsafe { self.ptr.as_ref() }
-    }
-
-    /// The task's key in its executor's slab (for `Debug`).
-    pub(crate) fn id(&self) -> usize {
-        self.header().id
-    }
-
-    /// Whether the task completed (value, panic or cancellation).
-    pub(crate) fn is_finished(&self) -> bool {
-        self.header().state.load(Ordering::Acquire) & COMPLETE != 0
-    }
-
-    /// A [`Task`] handle (one more reference), to abort the task.
-    pub(crate) fn task(&self) -> Task {
-        add_ref(self.header());
-        Task { ptr: self.ptr }
-    }
-
-    /// The output if the task completed, else remember `cx`'s waker and wait.
-    ///
-    /// # Panics
-    /// If the output was already taken by an earlier poll.
-    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        if self.is_finished() {
-            return match self.take_output() {
-                Some(out) => Poll::Ready(out),
-                None => panic!("JoinHandle polled again after it returned its result"),
-            };
-        }
-        let slot = self.header().join_waker.get();
-        // SAFETY: loop thread (`JoinRef` is `!Send`); no other reference into `join_waker` is alive, and
-        // `will_wake` runs no user code.
-        if unsafe { (*slot).as_ref() }.is_some_and(|w| w.will_wake(cx.waker())) {
-            return Poll::Pending;
-        }
-        let new = cx.waker().clone(); // may run user code: done before we touch the slot
-                                      // SAFETY: as above.
-        let old = unsafe { (*slot).replace(new) };
-        drop(old);
-        Poll::Pending
-    }
-
-    /// Move the output out of a completed task (`None` if already taken).
-    fn take_output(&mut self) -> Option<Result<T, JoinError>> {
-        let mut out: Option<Result<T, JoinError>> = None;
-        // SAFETY: loop thread, the task is COMPLETE so the executor no longer uses the stage, and `T` is
-        // the future's output type: a `JoinRef<T>` is only created by `spawn` for `F::Output = T`.
-        unsafe {
-            (self.header().vtable.read_output)(self.ptr, (&mut out as *mut Option<_>).cast())
-        };
-        out
-    }
-}
-
-impl<T> Drop for JoinRef<T> {
-    /// Detach: from now on the executor drops the output itself. An output already there is dropped here
-    /// (on the loop thread), after our reference is given back.
-    fn drop(&mut self) {
-        let prev = self
-            .header()
-            .state
-            .fetch_and(!JOIN_INTEREST, Ordering::AcqRel);
-        let out = if prev & COMPLETE != 0 {
-            self.take_output()
-        } else {
-            None
-        };
-        // SAFETY: loop thread; no other reference into `join_waker` is alive.
-        let waiter = unsafe { (*self.header().join_waker.get()).take() };
-        // SAFETY: we own one reference and do not use `self.ptr` again.
-        unsafe { release(self.ptr) };
-        drop(waiter);
-        drop(out);
     }
 }
