@@ -9,15 +9,12 @@ use crate::reactor::Reactor;
 use crate::time::timers::Timers;
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// Everything one runtime owns. Shared by `Rc` between the `Runtime` value and the thread-local.
 pub(crate) struct Core {
     pub(crate) executor: Executor,
     pub(crate) timers: RefCell<Timers>,
     pub(crate) reactor: Reactor,
-    /// The part other threads may touch: the remote wake queue and the unparker.
-    pub(crate) shared: Arc<crate::executor::Shared>,
 }
 
 thread_local! {

@@ -16,7 +16,7 @@
 
 use crate::context::{self, Core};
 use crate::driver::Driver;
-use crate::executor::{Executor, Shared, TaskWaker, MAIN};
+use crate::executor::{Executor, MainWaker, Runnable};
 use crate::reactor::Reactor;
 use crate::time::timers::Timers;
 use std::cell::RefCell;
@@ -67,12 +67,10 @@ impl Builder {
     /// Create the runtime (opens the epoll instance).
     pub fn build(self) -> io::Result<Runtime> {
         let driver = Driver::new(self.event_capacity)?;
-        let shared = Arc::new(Shared::new(driver.unparker()));
         let core = Rc::new(Core {
-            executor: Executor::new(),
+            executor: Executor::new(Some(driver.unparker())),
             timers: RefCell::new(Timers::new()),
             reactor: Reactor::new(driver),
-            shared,
         });
         Ok(Runtime { core, config: self })
     }
@@ -121,26 +119,24 @@ impl Runtime {
         // Drop leftover tasks even if `future` panics, while the runtime is still current.
         let _cleanup = DropTasks(&self.core);
         let core = &*self.core;
-        let main = Arc::new(TaskWaker::new(MAIN, core.shared.clone(), true));
+        let main = Arc::new(MainWaker::new(core.executor.shared().clone()));
         let main_waker = Waker::from(main.clone());
         let mut future = pin!(future);
-        core.executor.push_ready(MAIN);
-        let mut remote = Vec::new();
+        core.executor.push_main();
 
         loop {
             // 1. Run ready tasks, a bounded number of them.
             for _ in 0..self.config.max_tasks_per_turn {
-                let Some(id) = core.executor.pop_ready() else {
-                    break;
-                };
-                if id == MAIN {
-                    main.clear_scheduled();
-                    let mut cx = Context::from_waker(&main_waker);
-                    if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                        return out;
+                match core.executor.pop_ready() {
+                    None => break,
+                    Some(Runnable::Main) => {
+                        main.clear_scheduled();
+                        let mut cx = Context::from_waker(&main_waker);
+                        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                            return out;
+                        }
                     }
-                } else {
-                    core.executor.run_task(id);
+                    Some(Runnable::Task(task)) => core.executor.run_task(task),
                 }
             }
 
@@ -161,9 +157,8 @@ impl Runtime {
             if let Err(e) = core.reactor.poll(timeout) {
                 panic!("spool: the I/O driver failed while polling: {e}");
             }
-            core.shared.take_remote(&mut remote);
-            for id in remote.drain(..) {
-                core.executor.push_ready(id);
+            if core.executor.take_remote() {
+                core.executor.push_main();
             }
             // Timers that fell due while we waited fire now, so their tasks run in the very next step 1.
             if let Some(deadline) = next_deadline {

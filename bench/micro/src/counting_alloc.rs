@@ -5,8 +5,8 @@
 //! measurement (one relaxed load per allocation otherwise), so it does not tilt the timing figures
 //! against the runtime that allocates more often.
 //!
-//! This is the only `unsafe` in the benchmark (implementing `GlobalAlloc` requires it); the runtime itself
-//! has none.
+//! This is the only `unsafe` in the benchmark (implementing `GlobalAlloc` requires it); the runtime keeps
+//! its own in one module, `executor::raw`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering::Relaxed};

@@ -1,19 +1,21 @@
 //! `JoinHandle` and `JoinError`: how a task's result (or its panic, or its cancellation) reaches whoever
 //! awaits it.
 //!
-//! A spawned future is wrapped so that its outcome is handed to a *sink* exactly once: the `JoinHandle`'s
-//! shared cell, or a `JoinSet`'s completion queue. If the task is dropped before it finishes (abort, or
-//! the end of `block_on`), the wrapper's guard hands the sink a "cancelled" error instead, so a waiter is
-//! never left hanging.
+//! A `JoinHandle` holds a reference to the task's own allocation (see [`super::raw`]): the output waits
+//! there until the handle takes it. If the task is dropped before it finishes (abort, or the end of
+//! `block_on`), the outcome is a "cancelled" error instead, so a waiter is never left hanging.
+//!
+//! `JoinSet` members deliver their outcome to the set instead, through a [`Sink`]: the task's future is
+//! wrapped so that its outcome is handed to the sink exactly once, and a [`SinkGuard`] reports
+//! "cancelled" if the wrapper is dropped first.
 
+use super::JoinRef;
 use crate::context;
 use std::any::Any;
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// Where a finished task's outcome goes. Called exactly once per task.
 pub(crate) trait Sink<T>: 'static {
@@ -56,7 +58,9 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    /// Boxed twice so that a `JoinError` is one pointer wide: every task's allocation has room for a
+    /// `Result<Output, JoinError>`, and panics are rare enough to afford the extra allocation.
+    Panic(Box<Box<dyn Any + Send + 'static>>),
 }
 
 impl JoinError {
@@ -68,7 +72,7 @@ impl JoinError {
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(Box::new(payload)),
         }
     }
 
@@ -88,14 +92,14 @@ impl JoinError {
     /// If the task did not panic.
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self.repr {
-            Repr::Panic(p) => p,
+            Repr::Panic(p) => *p,
             Repr::Cancelled => panic!("JoinError::into_panic called on a cancelled task"),
         }
     }
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p
+            Repr::Panic(p) => (&***p as &(dyn Any + Send))
                 .downcast_ref::<&str>()
                 .copied()
                 .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
@@ -122,33 +126,10 @@ impl fmt::Debug for JoinError {
 
 impl std::error::Error for JoinError {}
 
-enum State<T> {
-    Running,
-    Done(Result<T, JoinError>),
-    Taken,
-}
-
-/// The cell shared by a task and its `JoinHandle`.
-pub(crate) struct JoinInner<T> {
-    state: RefCell<State<T>>,
-    waiter: Cell<Option<Waker>>,
-    /// The task's slab id; valid only while the state is `Running` (the slot is freed when it finishes).
-    id: Cell<usize>,
-}
-
-impl<T: 'static> Sink<T> for Rc<JoinInner<T>> {
-    fn complete(self, result: Result<T, JoinError>) {
-        *self.state.borrow_mut() = State::Done(result);
-        if let Some(w) = self.waiter.take() {
-            w.wake();
-        }
-    }
-}
-
 /// An owned permission to await a spawned task's result, or to abort it.
 ///
 /// Awaiting gives `Ok(value)`, or `Err(JoinError)` if the task panicked or was cancelled. Dropping the
-/// handle *detaches* the task: it keeps running.
+/// handle *detaches* the task: it keeps running, and its output is dropped when it finishes.
 ///
 /// ```
 /// let v = spool_runtime::block_on(async {
@@ -158,26 +139,12 @@ impl<T: 'static> Sink<T> for Rc<JoinInner<T>> {
 /// assert_eq!(v, 42);
 /// ```
 pub struct JoinHandle<T> {
-    inner: Rc<JoinInner<T>>,
+    raw: JoinRef<T>,
 }
 
 impl<T: 'static> JoinHandle<T> {
-    pub(crate) fn new() -> (JoinHandle<T>, Rc<JoinInner<T>>) {
-        let inner = Rc::new(JoinInner {
-            state: RefCell::new(State::Running),
-            waiter: Cell::new(None),
-            id: Cell::new(usize::MAX),
-        });
-        (
-            JoinHandle {
-                inner: inner.clone(),
-            },
-            inner,
-        )
-    }
-
-    pub(crate) fn set_id(&self, id: usize) {
-        self.inner.id.set(id);
+    pub(crate) fn new(raw: JoinRef<T>) -> JoinHandle<T> {
+        JoinHandle { raw }
     }
 
     /// Cancel the task: its future is dropped (destructors run, sockets close, timers are removed) and
@@ -192,15 +159,20 @@ impl<T: 'static> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
-        if matches!(*self.inner.state.borrow(), State::Running) {
-            let id = self.inner.id.get();
-            context::try_with_core(|core| core.executor.abort(id));
+        if self.raw.is_finished() {
+            return;
+        }
+        let task = self.raw.task();
+        if task.cancel() {
+            // The task was dropped: take it out of the slab of the runtime running here (the handle is
+            // `!Send`, so that is the task's own runtime if any runs).
+            context::try_with_core(|core| core.executor.remove(&task));
         }
     }
 
     /// Whether the task has finished (with a value, a panic or a cancellation).
     pub fn is_finished(&self) -> bool {
-        !matches!(*self.inner.state.borrow(), State::Running)
+        self.raw.is_finished()
     }
 }
 
@@ -208,23 +180,14 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.inner.state.borrow_mut();
-        match std::mem::replace(&mut *state, State::Taken) {
-            State::Done(result) => Poll::Ready(result),
-            State::Running => {
-                *state = State::Running;
-                self.inner.waiter.set(Some(cx.waker().clone()));
-                Poll::Pending
-            }
-            State::Taken => panic!("JoinHandle polled again after it returned its result"),
-        }
+        self.get_mut().raw.poll(cx)
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("id", &self.inner.id.get())
+            .field("id", &self.raw.id())
             .finish()
     }
 }

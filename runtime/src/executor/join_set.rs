@@ -154,7 +154,7 @@ impl<T> JoinSet<T> {
             .map(|(_, id)| *id)
             .collect();
         for id in ids {
-            context::try_with_core(|core| core.executor.abort(id));
+            context::try_with_core(|core| core.executor.abort_id(id));
         }
     }
 }

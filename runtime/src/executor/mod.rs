@@ -1,4 +1,4 @@
-//! The executor: a slab of tasks and a queue of the ids that are ready to be polled.
+//! The executor: a slab of tasks and a queue of the tasks that are ready to be polled.
 //!
 //! A task's life (numbers are the functions that make each move):
 //!
@@ -7,108 +7,123 @@
 //!                                    │                     │
 //!                                    └──Ready(out)──► Done  └──(4) abort──► Dropped (destructors run)
 //! ```
-//! 1. [`crate::spawn`] boxes the future, inserts it in the slab and pushes its id on the ready queue.
-//! 2. [`Executor::run_task`] takes the future out of its slot, polls it with the task's waker, and puts it
-//!    back if it is still pending (taking it out lets the task spawn or abort others while it runs).
-//! 3. [`TaskWaker`] pushes the id back on the queue; a `scheduled` flag makes repeated wakes before the next
-//!    poll cost nothing and poll the task once. From another thread, the id goes through a mutex-protected
-//!    queue and the driver's unparker interrupts `epoll_wait`.
-//! 4. [`JoinHandle::abort`](crate::JoinHandle::abort) removes the task and drops its future at once (or,
-//!    when the task aborts itself, right after its current poll), so its sockets close and timers go.
+//! 1. [`crate::spawn`] allocates the task (one allocation: see [`raw`]), registers it in the slab and
+//!    queues it.
+//! 2. [`Executor::run_task`] polls it with a waker built over the same allocation. A finished task leaves
+//!    the slab; its output waits in the allocation for the `JoinHandle`.
+//! 3. The waker queues the task again; a `SCHEDULED` flag makes repeated wakes before the next poll cost
+//!    nothing and poll the task once. From another thread, the task goes through a mutex-protected queue
+//!    and the driver's unparker interrupts `epoll_wait` (see [`waker`]).
+//! 4. [`JoinHandle::abort`](crate::JoinHandle::abort) drops the future at once (or, when the task aborts
+//!    itself, right after its current poll), so its sockets close and its timers go.
 //!
-//! A stale wake (a waker kept after its task finished, whose slab key was reused) can poll another task
-//! once; that is only a spurious poll, which every `Future` must tolerate.
+//! Queue entries point at the task itself, not at a slab key, so a stale wake (a waker kept after its task
+//! finished) finds that task complete and does nothing, whatever now occupies its old slab slot.
 
 pub(crate) mod join;
 pub(crate) mod join_set;
+mod raw;
 pub(crate) mod spawn;
 pub(crate) mod waker;
 mod yield_now;
 
-pub(crate) use waker::{Shared, TaskWaker};
+pub(crate) use raw::JoinRef;
+pub(crate) use waker::{MainWaker, Shared};
 pub use yield_now::yield_now;
 
+use crate::driver::Unparker;
+use raw::{Notified, Run, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Waker};
 
 use slab::Slab;
 
-/// A spawned task as the executor stores it: the type-erased future and its waker.
-pub(crate) struct Task {
-    /// `None` while the task is being polled (it was taken out of its slot for the poll).
-    future: Option<Pin<Box<dyn Future<Output = ()>>>>,
-    waker: Arc<TaskWaker>,
-    /// Set when the task aborts itself during its own poll: drop it as soon as the poll returns.
-    aborted: bool,
+/// An entry of the ready queue.
+pub(crate) enum Runnable {
+    /// The future passed to `block_on`, which is not a spawned task.
+    Main,
+    /// A spawned task (the entry owns a reference to it).
+    Task(Task),
 }
 
 pub(crate) struct Executor {
+    /// Every live task, so `block_on` can drop them all when it returns. A task leaves when it finishes.
     tasks: RefCell<Slab<Task>>,
-    /// Ids of tasks to poll, in wake order. `MAIN` stands for `block_on`'s own future.
-    ready: RefCell<VecDeque<usize>>,
+    /// What to poll next, in wake order.
+    ready: RefCell<VecDeque<Runnable>>,
     /// Tasks polled since the runtime started (for tests and stats).
     polls: Cell<u64>,
-    /// Wakers of finished tasks that nobody else holds, reused by new tasks: spawning then costs one
-    /// allocation fewer. Bounded, so a burst of tasks does not pin memory afterwards.
-    spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
+    /// This executor's own remote-wake queue and unparker; every task it spawns points at it.
+    shared: Arc<Shared>,
+    /// Scratch space for [`Executor::take_remote`], kept to avoid an allocation per turn.
+    remote: RefCell<Vec<Notified>>,
 }
 
-/// At most this many spare wakers are kept.
-const MAX_SPARE_WAKERS: usize = 4096;
-
-/// The id used for the future passed to `block_on`, which is not stored in the slab.
-pub(crate) const MAIN: usize = usize::MAX;
-
 impl Executor {
-    pub(crate) fn new() -> Executor {
+    /// An executor whose cross-thread wakes interrupt the driver through `unparker` (`None` in unit tests
+    /// that run without a driver).
+    pub(crate) fn new(unparker: Option<Unparker>) -> Executor {
         Executor {
             tasks: RefCell::new(Slab::new()),
             ready: RefCell::new(VecDeque::new()),
             polls: Cell::new(0),
-            spare_wakers: RefCell::new(Vec::new()),
+            shared: Arc::new(Shared::new(unparker)),
+            remote: RefCell::new(Vec::new()),
         }
     }
 
-    /// Store a new task and schedule its first poll.
-    pub(crate) fn insert(
-        &self,
-        future: Pin<Box<dyn Future<Output = ()>>>,
-        shared: &Arc<Shared>,
-    ) -> usize {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Store a new task and schedule its first poll (step 1).
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinRef<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
-        let id = entry.key();
-        let waker = match self.spare_wakers.borrow_mut().pop() {
-            Some(w) => {
-                w.reset(id);
-                w
-            }
-            None => Arc::new(TaskWaker::new(id, shared.clone(), true)),
-        };
-        entry.insert(Task {
-            future: Some(future),
-            waker,
-            aborted: false,
-        });
+        let (registered, first_poll, join) = raw::spawn(future, entry.key(), self);
+        entry.insert(registered);
         drop(tasks);
-        self.ready.borrow_mut().push_back(id);
-        id
+        self.ready
+            .borrow_mut()
+            .push_back(Runnable::Task(first_poll));
+        join
     }
 
-    pub(crate) fn push_ready(&self, id: usize) {
-        self.ready.borrow_mut().push_back(id);
+    pub(crate) fn push_ready(&self, task: Task) {
+        self.ready.borrow_mut().push_back(Runnable::Task(task));
     }
 
-    pub(crate) fn pop_ready(&self) -> Option<usize> {
+    pub(crate) fn push_main(&self) {
+        self.ready.borrow_mut().push_back(Runnable::Main);
+    }
+
+    pub(crate) fn pop_ready(&self) -> Option<Runnable> {
         self.ready.borrow_mut().pop_front()
     }
 
     pub(crate) fn has_ready(&self) -> bool {
         !self.ready.borrow().is_empty()
+    }
+
+    /// Queue the tasks woken from other threads since the last call; true if `block_on`'s future was.
+    pub(crate) fn take_remote(&self) -> bool {
+        let mut remote = self.remote.borrow_mut();
+        let main = self.shared.take_remote(&mut remote);
+        let mut ready = self.ready.borrow_mut();
+        for notified in remote.drain(..) {
+            // Every entry of our queue is one of our tasks (wakes queue a task on its own `Shared`).
+            match notified.into_local(self) {
+                Ok(task) => ready.push_back(Runnable::Task(task)),
+                Err(_) => unreachable!("a task woken into another runtime's queue"),
+            }
+        }
+        main
     }
 
     pub(crate) fn polls(&self) -> u64 {
@@ -120,82 +135,69 @@ impl Executor {
         self.tasks.borrow().len()
     }
 
-    /// Poll task `id` once (step 2 of the life above).
-    pub(crate) fn run_task(&self, id: usize) {
-        let (mut future, waker) = {
-            let mut tasks = self.tasks.borrow_mut();
-            // A missing task or one already taken out is a stale wake: nothing to do.
-            let Some(task) = tasks.get_mut(id) else {
-                return;
-            };
-            let Some(future) = task.future.take() else {
-                return;
-            };
-            task.waker.clear_scheduled();
-            (future, Waker::from(task.waker.clone()))
-        };
-        self.polls.set(self.polls.get() + 1);
-        let mut cx = Context::from_waker(&waker);
-        let poll = future.as_mut().poll(&mut cx);
-        {
-            let mut tasks = self.tasks.borrow_mut();
-            let task = &mut tasks[id];
-            if poll.is_pending() && !task.aborted {
-                task.future = Some(future);
-                return;
-            }
-        }
-        // Finished, or aborted itself while running: remove it.
-        let task = self.tasks.borrow_mut().remove(id);
-        drop(waker);
-        self.recycle(task.waker);
-        // Drop the future after the borrow ends: its destructors may deregister sockets or abort tasks.
-        drop(future);
-    }
-
-    /// Keep a finished task's waker for reuse, if no clone of it is still out there (a clone could wake
-    /// whichever task gets the waker next: harmless, but a wasted poll).
-    fn recycle(&self, waker: Arc<TaskWaker>) {
-        if Arc::strong_count(&waker) == 1 {
-            let mut spare = self.spare_wakers.borrow_mut();
-            if spare.len() < MAX_SPARE_WAKERS {
-                spare.push(waker);
+    /// Poll `task` once (step 2); `task` is the ready-queue entry, dropped afterwards.
+    pub(crate) fn run_task(&self, task: Task) {
+        match task.run() {
+            Run::Stale => {}
+            Run::Pending => self.polls.set(self.polls.get() + 1),
+            Run::Finished => {
+                self.polls.set(self.polls.get() + 1);
+                self.remove(&task);
             }
         }
     }
 
-    /// Cancel task `id` (step 4): drop its future now, or after its poll if it is the one running.
-    pub(crate) fn abort(&self, id: usize) {
+    /// Cancel `task` (step 4): drop its future now, or after its poll if it is the one running.
+    pub(crate) fn abort(&self, task: &Task) {
+        if task.cancel() {
+            self.remove(task);
+        }
+    }
+
+    /// Cancel the task registered under slab key `id`, if any.
+    pub(crate) fn abort_id(&self, id: usize) {
+        let task = self.tasks.borrow().get(id).cloned();
+        if let Some(task) = task {
+            self.abort(&task);
+        }
+    }
+
+    /// Take `task` out of the slab, if it is still there (it is, unless `drop_all` already took it).
+    pub(crate) fn remove(&self, task: &Task) {
         let removed = {
             let mut tasks = self.tasks.borrow_mut();
-            match tasks.get_mut(id) {
-                Some(task) if task.future.is_some() => Some(tasks.remove(id)),
-                Some(task) => {
-                    task.aborted = true;
-                    None
-                }
-                None => None,
+            let id = task.id();
+            match tasks.get(id) {
+                Some(t) if t.ptr_eq(task) => Some(tasks.remove(id)),
+                _ => None,
             }
         };
-        if let Some(task) = removed {
-            // Drop the future first (outside any borrow): its destructors may touch the runtime.
-            drop(task.future);
-            self.recycle(task.waker);
-        }
+        drop(removed); // after the borrow: it may be the last reference
     }
 
-    /// Drop every remaining task (the end of `block_on`). Destructors may spawn or abort, so loop until empty.
+    /// Drop every remaining task (the end of `block_on`). Destructors may spawn or abort, so loop until
+    /// empty. Each task stays in the slab until it is cancelled, so an abort by slab key from a destructor
+    /// still finds the right task.
     pub(crate) fn drop_all(&self) {
         loop {
-            let batch: Vec<Task> = {
-                let mut tasks = self.tasks.borrow_mut();
-                if tasks.is_empty() {
-                    break;
-                }
-                tasks.drain().collect()
-            };
-            drop(batch);
+            let batch: Vec<Task> = self.tasks.borrow().iter().map(|(_, t)| t.clone()).collect();
+            if batch.is_empty() {
+                break;
+            }
+            for task in batch {
+                task.cancel();
+                self.remove(&task); // even if `cancel` declined: this loop must end
+            }
         }
-        self.ready.borrow_mut().clear();
+        let queued = std::mem::take(&mut *self.ready.borrow_mut());
+        drop(queued);
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.drop_all();
+        // No loop will drain the remote queue any more: empty it and refuse new entries.
+        self.shared.close();
     }
 }

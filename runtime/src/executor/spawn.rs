@@ -1,15 +1,18 @@
 //! `spawn`: turning a future into a task the executor owns.
 //!
-//! The future is wrapped in an `async` block that polls it inside `catch_unwind` (so a panicking task is
-//! reported through its handle and the loop keeps running) and then hands the outcome to a sink. The whole
-//! wrapper is boxed once: that box is the task's only per-task allocation besides its waker and the
-//! result cell.
+//! A task is one allocation holding the future, its state and, later, its output (see [`super::raw`]).
+//! The executor polls it inside `catch_unwind`, so a panicking task is reported through its handle and
+//! the loop keeps running.
+//!
+//! `JoinSet` members are spawned the same way around a small wrapper that hands the outcome to the set
+//! (its sink) instead of keeping it for a `JoinHandle`.
 
 use super::join::{JoinError, JoinHandle, Sink, SinkGuard};
+use super::Executor;
 use crate::context;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::task::Poll;
 
 /// Run `future` as a new task on the current runtime and return a handle to its result.
@@ -35,13 +38,10 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (handle, inner) = JoinHandle::new();
-    let id = spawn_with_sink(future, inner);
-    handle.set_id(id);
-    handle
+    context::with_core("spawn", |core| JoinHandle::new(core.executor.spawn(future)))
 }
 
-/// Futures larger than this are boxed on their own before being wrapped (see [`make_task`]).
+/// Futures larger than this are boxed on their own before being wrapped (see [`spawn_member`]).
 const INLINE_FUTURE_MAX: usize = 128;
 
 /// Spawn `future`, delivering its outcome to `sink`. Returns the task id.
@@ -51,27 +51,27 @@ where
     F::Output: 'static,
     S: Sink<F::Output>,
 {
-    let task = make_task(future, sink);
-    context::with_core("spawn", |core| core.executor.insert(task, &core.shared))
+    context::with_core("spawn", |core| spawn_member(&core.executor, future, sink))
 }
 
-/// The boxed, type-erased task for `future`.
+/// Spawn the wrapper for `future` on `executor`, detached (the sink receives the outcome).
 ///
 /// The wrapper is an `async` block that pins the future in its own state. Today's compiler keeps both
 /// the captured future and the pinned copy in that state, so a 4 KiB future would make an 8 KiB task. A
 /// large future is therefore boxed first (the wrapper then holds an 8-byte pointer); a small one stays
 /// inline, where the copy costs less than a second allocation would.
-fn make_task<F, S>(future: F, sink: S) -> Pin<Box<dyn Future<Output = ()>>>
+fn spawn_member<F, S>(executor: &Executor, future: F, sink: S) -> usize
 where
     F: Future + 'static,
     F::Output: 'static,
     S: Sink<F::Output>,
 {
-    if std::mem::size_of::<F>() > INLINE_FUTURE_MAX {
-        Box::pin(wrap(Box::pin(future), sink))
+    let join = if std::mem::size_of::<F>() > INLINE_FUTURE_MAX {
+        executor.spawn(wrap(Box::pin(future), sink))
     } else {
-        Box::pin(wrap(future, sink))
-    }
+        executor.spawn(wrap(future, sink))
+    };
+    join.id() // the handle is dropped here: the task is detached
 }
 
 /// Poll `future` under `catch_unwind` and hand its outcome to `sink`.
@@ -112,20 +112,20 @@ mod tests {
         a[0]
     }
 
-    /// A task for a large future costs about the future itself, not twice it.
+    /// A `JoinSet` member for a large future costs about the future itself, not twice it: the wrapper
+    /// around the boxed future (what `spawn_member` spawns for it) is small.
     #[test]
-    fn a_large_future_is_not_stored_twice() {
+    fn a_large_member_future_is_not_stored_twice() {
         assert!(std::mem::size_of_val(&big_future()) >= 4096);
-        let task = make_task(big_future(), Discard);
-        let size = std::mem::size_of_val(&*task);
-        assert!(size < 256, "the task holds {size} bytes");
+        let size = std::mem::size_of_val(&wrap(Box::pin(big_future()), Discard));
+        assert!(size < 256, "the wrapper holds {size} bytes");
     }
 
-    /// A small future stays inline (no second allocation).
+    /// A small member future stays inline (no second allocation), and its wrapper stays small.
     #[test]
-    fn a_small_future_stays_inline() {
-        let task = make_task(async { 1u8 }, Discard);
-        assert!(std::mem::size_of_val(&*task) <= INLINE_FUTURE_MAX * 2 + 64);
+    fn a_small_member_future_stays_inline() {
+        let size = std::mem::size_of_val(&wrap(async { 1u8 }, Discard));
+        assert!(size <= INLINE_FUTURE_MAX * 2 + 64, "{size}");
     }
 
     struct Discard;
