@@ -122,7 +122,25 @@ def series_md(runs, loads, key):
             verdict = "meets" if hi / lo <= FLAT else "MISSES"
             out.append(f"- {client}, {what}: from {lo:.1f} to {hi:.1f} across {names}: "
                        f"max/min = {hi / lo:.2f} ({verdict} the ≤ {FLAT:.2f} target{partial})")
+    if key == "B":
+        out += connect_split(runs)
     out.append("")
+    return out
+
+
+def connect_split(runs):
+    """B10000 and B10000L open the same 10,000 connections and differ by 80,000 keep-alive requests:
+    their difference is the cost of a keep-alive request at c=10,000, and the rest of B10000 is
+    the cost of the 10,000 connects (with their closes)."""
+    out = []
+    for client in ("spool", "hyper"):
+        small, large = medians(runs, "B10000", client), medians(runs, "B10000L", client)
+        if not (small and large):
+            continue
+        per_req = (large["cpu_s"] - small["cpu_s"]) / (large["n"] - small["n"])
+        per_conn = (small["cpu_s"] - small["n"] * per_req) / 10_000
+        out.append(f"- {client}, split of c=10,000 (B10000L − B10000): {per_req * 1e6:.1f} µs per keep-alive "
+                   f"request, {per_conn * 1e6:.1f} µs per connection (connect + close)")
     return out
 
 
