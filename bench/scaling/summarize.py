@@ -148,6 +148,7 @@ def memory_md(memory):
     if not memory:
         return []
     out = ["### Memory against the length of the URL list (c=50, keep-alive /small?i=N, distinct URLs)", "",
+           "CPU here is GNU time's user+sys, in 10 ms steps: read it for the long lists only.", "",
            "| client | lines | ok | peak RSS MiB | CPU µs/req | wall s | exit | load (1/5/15 min) before |",
            "|---|--:|--:|--:|--:|--:|--:|---|"]
     for m in memory:
