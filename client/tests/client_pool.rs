@@ -253,3 +253,33 @@ fn a_client_outlives_its_runtime() {
     }
     assert_eq!(server.accepted(), 3);
 }
+
+/// Many reuses of one connection leave many ended idle periods in the pool's eviction order, which
+/// the pool compacts from time to time (past 64 of them). After that, eviction must still close the
+/// oldest idle connection: port 0's, not port 1's newer one.
+#[test]
+fn eviction_still_picks_the_oldest_after_many_reuses() {
+    let server = Server::start_ports(2, |_| Reply::ok("x"));
+    run(LIMIT, async {
+        let client = Client::builder().pool_max_idle(1).build().unwrap();
+        // 200 sequential requests: one connection, 200 idle periods, several compactions.
+        for i in 0..200 {
+            let response = client.get(server.url_on(0, "/")).send().await.unwrap();
+            assert_eq!(response.info().reused, i > 0, "request {i}");
+            response.bytes().await.unwrap();
+        }
+        // Port 1's connection goes idle too: over pool_max_idle(1), the oldest (port 0's) closes.
+        let response = client.get(server.url_on(1, "/")).send().await.unwrap();
+        response.bytes().await.unwrap();
+        let status = client.pool_status();
+        assert_eq!((status.idle, status.open), (1, 1), "{status:?}");
+        let again = client.get(server.url_on(1, "/")).send().await.unwrap();
+        assert!(again.info().reused, "port 1's newer connection was kept");
+        again.bytes().await.unwrap();
+        let first = client.get(server.url_on(0, "/")).send().await.unwrap();
+        assert!(
+            !first.info().reused,
+            "port 0's older connection was evicted"
+        );
+    });
+}

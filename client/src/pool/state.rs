@@ -33,7 +33,8 @@ pub(super) struct Host {
     pub(super) key: Box<str>,
     /// Host slots held (see the module invariants).
     pub(super) open: usize,
-    /// Idle connections, oldest first; checkout pops the newest.
+    /// Idle connections, oldest first, so sorted by `seq` (the compaction in `checkin` relies on
+    /// it); checkout pops the newest.
     pub(super) idle: Vec<Idle>,
     /// Requests waiting for a host slot, in arrival order (may hold stale entries).
     pub(super) queue: VecDeque<WaiterRef>,
@@ -275,11 +276,17 @@ impl PoolState {
             }
         }
         if self.idle_order.len() > 2 * self.idle_total + 64 {
+            // Drop the entries of idle periods that ended (reused or closed connections). A host's
+            // idle stack is sorted by `seq` (pushed with a fresh, larger one; only ever removed
+            // from), so membership is a binary search: a linear scan made this quadratic with
+            // thousands of idle connections on one host (measured: 4% of all CPU at c=10,000).
             let hosts = &self.hosts;
             self.idle_order.retain(|&(seq, h)| {
-                hosts
-                    .get(h)
-                    .is_some_and(|host| host.idle.iter().any(|i| i.seq == seq))
+                hosts.get(h).is_some_and(|host| {
+                    host.idle
+                        .binary_search_by_key(&seq, |idle| idle.seq)
+                        .is_ok()
+                })
             });
         }
         if !matches!(self.sweeper.wake_at, Some(at) if at <= expires) {
