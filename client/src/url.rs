@@ -143,7 +143,7 @@ fn parse_with(input: &str, spaces: Spaces) -> Result<Uri, Error> {
 
 /// The scheme, if `input` starts with one followed by `:` (RFC 3986 §3.1).
 fn split_scheme(input: &str) -> Option<&str> {
-    let colon = input.find(':')?;
+    let colon = input.bytes().position(|b| b == b':')?;
     let scheme = &input[..colon];
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
@@ -173,7 +173,7 @@ fn check_authority(authority: &str) -> Result<(), Error> {
         None => authority,
     };
     let (host, port) = if host_port.starts_with('[') {
-        match host_port.find(']') {
+        match host_port.bytes().position(|b| b == b']') {
             Some(end) => {
                 let after = &host_port[end + 1..];
                 let port = match after.strip_prefix(':') {
@@ -190,8 +190,8 @@ fn check_authority(authority: &str) -> Result<(), Error> {
             None => return Err(invalid(format!("IPv6 host {host_port:?} lacks its ']'"))),
         }
     } else {
-        match host_port.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        match host_port.bytes().position(|b| b == b':') {
+            Some(colon) => (&host_port[..colon], Some(&host_port[colon + 1..])),
             None => (host_port, None),
         }
     };

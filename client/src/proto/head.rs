@@ -18,7 +18,7 @@ use std::mem::MaybeUninit;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode, Version};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
@@ -95,6 +95,34 @@ pub(crate) struct HeadParser {
     scanned: usize,
     /// Reused between heads so that parsing allocates nothing but the `HeaderMap`.
     spans: Vec<Span>,
+    /// An empty map to fill with the next head's fields ([`ClientConn::reuse_header_map`]).
+    ///
+    /// [`ClientConn::reuse_header_map`]: super::ClientConn::reuse_header_map
+    pub(crate) spare_map: HeaderMap,
+    /// Which framing fields the last final head had.
+    pub(crate) present: Present,
+}
+
+/// Which of the fields that decide framing a head has, noted while its map is built, so that
+/// `framing.rs` looks up only those that are there (most responses have no `Transfer-Encoding`,
+/// and a lookup hashes the name even when it finds nothing).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Present {
+    pub transfer_encoding: bool,
+    pub content_length: bool,
+    pub connection: bool,
+}
+
+impl Present {
+    fn note(&mut self, name: &HeaderName) {
+        if name == header::TRANSFER_ENCODING {
+            self.transfer_encoding = true;
+        } else if name == header::CONTENT_LENGTH {
+            self.content_length = true;
+        } else if name == header::CONNECTION {
+            self.connection = true;
+        }
+    }
 }
 
 /// Heads up to this size are re-parsed in full on every new byte, so malformed input fails immediately.
@@ -107,6 +135,11 @@ impl HeadParser {
         buf: &mut BytesMut,
         limits: &Limits,
     ) -> Result<Option<Parsed>, ProtoError> {
+        if buf.is_empty() {
+            // The driver asks before its first read of every response: nothing to look at yet.
+            self.scanned = 0;
+            return Ok(None);
+        }
         let window = buf.len().min(limits.max_head_bytes);
         let try_parse = buf.len() <= EAGER_PARSE_BYTES
             || match find_blank_line(&buf[..window], self.scanned) {
@@ -247,8 +280,14 @@ impl HeadParser {
     }
 
     /// Builds the header map from the recorded spans; values share `head`'s memory unless unfolded.
-    fn build_headers(&self, head: &Bytes) -> Result<HeaderMap, ProtoError> {
-        let mut map = HeaderMap::with_capacity(self.spans.len());
+    fn build_headers(&mut self, head: &Bytes) -> Result<HeaderMap, ProtoError> {
+        // A map given back by the caller is refilled in place: no allocation when it has room.
+        let mut map = std::mem::take(&mut self.spare_map);
+        map.clear();
+        if !self.spans.is_empty() {
+            map.reserve(self.spans.len());
+        }
+        self.present = Present::default();
         for span in &self.spans {
             let name_bytes = &head[span.name.0..span.name.0 + span.name.1];
             let name = HeaderName::from_bytes(name_bytes).map_err(|_| {
@@ -272,6 +311,7 @@ impl HeadParser {
                     ),
                 )
             })?;
+            self.present.note(&name);
             map.try_append(name, value).map_err(|_| {
                 ProtoError::new(
                     ProtoErrorKind::TooLarge,

@@ -75,6 +75,7 @@ mod request;
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};
 pub use head::ResponseHead;
+pub(crate) use request::split_authority;
 pub use request::RequestHead;
 
 use bytes::Bytes;
