@@ -12,6 +12,7 @@ use crate::body::Body;
 use crate::buffers;
 use crate::charset;
 use crate::error::Error;
+use crate::proto::ResponseHead;
 
 /// Facts about how a response was obtained, for tools that report them.
 ///
@@ -55,9 +56,7 @@ pub struct Response {
 
 impl Response {
     pub(crate) fn new(
-        status: StatusCode,
-        version: Version,
-        headers: HeaderMap,
+        head: ResponseHead,
         content_length: Option<u64>,
         url: Uri,
         body: Body,
@@ -65,9 +64,9 @@ impl Response {
         max_body_bytes: u64,
     ) -> Response {
         Response {
-            status,
-            version,
-            headers: Headers(headers),
+            status: head.status,
+            version: head.version,
+            headers: Headers(head.headers),
             content_length,
             url,
             body,

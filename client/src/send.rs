@@ -189,9 +189,7 @@ fn execute<'a>(
             let length = if bodiless { Some(0) } else { declared };
             let body = Body::new(conn, timer, length, head_at);
             return Ok(Response::new(
-                head.status,
-                head.version,
-                head.headers,
+                head,
                 declared,
                 // Set by `send` once it knows this is the last hop.
                 Uri::default(),
