@@ -290,7 +290,11 @@ impl HeadParser {
         self.present = Present::default();
         for span in &self.spans {
             let name_bytes = &head[span.name.0..span.name.0 + span.name.1];
-            let name = HeaderName::from_bytes(name_bytes).map_err(|_| {
+            let name = match common_name(name_bytes) {
+                Some(name) => Ok(name),
+                None => HeaderName::from_bytes(name_bytes),
+            }
+            .map_err(|_| {
                 ProtoError::new(
                     ProtoErrorKind::InvalidHead,
                     format!("invalid header name {}", quote(name_bytes)),
@@ -324,6 +328,40 @@ impl HeadParser {
 }
 
 /// Replaces each obs-fold (optional whitespace, CRLF or LF, whitespace) with a single SP (RFC 9112 §5.2).
+/// The field names servers send most, spelled as they send them, and what [`HeaderName::from_bytes`]
+/// makes of them. Matching these bytes is a few comparisons; `from_bytes` lower-cases and validates
+/// every byte before it finds the same standard name, for every field of every response.
+const COMMON_NAMES: [(&[u8], HeaderName); 20] = [
+    (b"Date", header::DATE),
+    (b"Server", header::SERVER),
+    (b"Content-Type", header::CONTENT_TYPE),
+    (b"Content-Length", header::CONTENT_LENGTH),
+    (b"Connection", header::CONNECTION),
+    (b"Last-Modified", header::LAST_MODIFIED),
+    (b"ETag", header::ETAG),
+    (b"Accept-Ranges", header::ACCEPT_RANGES),
+    (b"Cache-Control", header::CACHE_CONTROL),
+    (b"Transfer-Encoding", header::TRANSFER_ENCODING),
+    (b"Content-Encoding", header::CONTENT_ENCODING),
+    (b"Vary", header::VARY),
+    (b"Expires", header::EXPIRES),
+    (b"Location", header::LOCATION),
+    (b"Set-Cookie", header::SET_COOKIE),
+    (b"Age", header::AGE),
+    (b"content-type", header::CONTENT_TYPE),
+    (b"content-length", header::CONTENT_LENGTH),
+    (b"date", header::DATE),
+    (b"server", header::SERVER),
+];
+
+/// `name` as a standard [`HeaderName`] if it is spelled exactly as in [`COMMON_NAMES`].
+fn common_name(name: &[u8]) -> Option<HeaderName> {
+    COMMON_NAMES
+        .iter()
+        .find(|(bytes, _)| *bytes == name)
+        .map(|(_, header)| header.clone())
+}
+
 fn unfold(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     let mut i = 0;
@@ -422,6 +460,16 @@ mod tests {
             b"HTTP/1.1 200 OK"
         );
         assert_eq!(first_line(b"\r\nSSH-2.0\r\n"), b"SSH-2.0");
+    }
+
+    #[test]
+    fn common_names_are_what_from_bytes_makes_of_them() {
+        for (bytes, name) in &COMMON_NAMES {
+            assert_eq!(&HeaderName::from_bytes(bytes).unwrap(), name);
+            assert_eq!(common_name(bytes).as_ref(), Some(name));
+        }
+        assert_eq!(common_name(b"X-Date"), None);
+        assert_eq!(common_name(b"DATE"), None);
     }
 
     #[test]
