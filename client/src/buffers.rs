@@ -9,11 +9,17 @@
 //! Read buffers are `BytesMut` whose bytes are all initialized (zeroed once, when first allocated):
 //! safe Rust can only read into initialized memory, and reusing a buffer avoids zeroing it again.
 //! Body chunks are split off the front as `Bytes` (no copy); what is left at the back is the next
-//! read's space, and goes back to the list.
+//! read's space, and goes back to the list. Once everything split off a buffer has been dropped, a
+//! worn-down buffer grows back to full size inside its own allocation (see `reclaim`).
+//!
+//! Response header maps are recycled the same way: a dropped [`Response`](crate::Response) gives its
+//! emptied `HeaderMap` back ([`give_header_map`]) and the next request hands it to its connection's
+//! state machine to fill ([`take_header_map`]), so a response head costs no allocation either.
 
 use std::cell::RefCell;
 
 use bytes::BytesMut;
+use http::HeaderMap;
 
 /// A read buffer below this size is not worth keeping: the next read would be short.
 pub(crate) const MIN_READ: usize = 2 * 1024;
@@ -28,12 +34,17 @@ const MAX_KEPT: usize = 32;
 const MAX_KEPT_READ_BYTES: usize = 1024 * 1024;
 /// Larger write buffers (a big request body was copied in) are freed, not kept.
 const MAX_KEPT_WRITE: usize = 32 * 1024;
+/// Header maps kept at most, and the largest kept (in fields): one per response in flight is the
+/// steady state; an unusually large map is not worth its memory.
+const MAX_KEPT_MAPS: usize = 64;
+const MAX_KEPT_MAP_CAPACITY: usize = 64;
 
 struct FreeLists {
     reads: Vec<BytesMut>,
     /// Sum of `reads[i].len()`.
     read_bytes: usize,
     writes: Vec<Vec<u8>>,
+    maps: Vec<HeaderMap>,
 }
 
 thread_local! {
@@ -42,6 +53,7 @@ thread_local! {
             reads: Vec::new(),
             read_bytes: 0,
             writes: Vec::new(),
+            maps: Vec::new(),
         })
     };
 }
@@ -62,7 +74,30 @@ pub(crate) fn take_read(min: usize, size: usize) -> BytesMut {
         })
         .ok()
         .flatten();
-    reused.unwrap_or_else(|| BytesMut::zeroed(size.max(min)))
+    match reused {
+        Some(mut b) => {
+            if b.len() < size / 2 {
+                reclaim(&mut b, size);
+            }
+            b
+        }
+        None => BytesMut::zeroed(size.max(min)),
+    }
+}
+
+/// Grow a recycled read buffer that has shrunk (every response split off its front) back to `size`
+/// within its own allocation, when nothing else still points into that allocation (the heads and
+/// chunks split off it were all dropped). Without this, a buffer serving many small responses
+/// would wear down below [`MIN_READ`] every few dozen responses and be replaced by a freshly
+/// allocated and zeroed one. Done only below half of `size`, so the copy and the zeroing are paid
+/// once per many responses; when the allocation is still shared, nothing happens and nothing is
+/// copied.
+fn reclaim(b: &mut BytesMut, size: usize) {
+    let len = b.len();
+    if b.try_reclaim(size - len) {
+        // The regained room is initialized again before it is handed out (safe code reads into it).
+        b.resize(size, 0);
+    }
 }
 
 /// Keeps the rest of a read buffer for the next connection that needs one.
@@ -101,6 +136,30 @@ pub(crate) fn give_write(mut buf: Vec<u8>) {
     });
 }
 
+/// An empty header map, with room from an earlier response if one was given back (else a new map,
+/// which allocates nothing until it is filled).
+pub(crate) fn take_header_map() -> HeaderMap {
+    FREE.try_with(|f| f.borrow_mut().maps.pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Give back a map that is no longer needed: it is emptied (releasing the header bytes it points
+/// into) and kept for [`take_header_map`] if it is of a reasonable size and the list has room.
+pub(crate) fn give_header_map(mut map: HeaderMap) {
+    if map.capacity() == 0 || map.capacity() > MAX_KEPT_MAP_CAPACITY {
+        return;
+    }
+    map.clear();
+    let _ = FREE.try_with(|f| {
+        let mut f = f.borrow_mut();
+        if f.maps.len() < MAX_KEPT_MAPS {
+            f.maps.push(map);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +185,36 @@ mod tests {
         let w = take_write();
         assert!(w.is_empty());
         assert_eq!(w.capacity(), cap);
+    }
+
+    #[test]
+    fn header_maps_come_back_empty_with_their_room() {
+        let mut map = take_header_map();
+        map.insert(http::header::SERVER, http::HeaderValue::from_static("x"));
+        let cap = map.capacity();
+        give_header_map(map);
+        let again = take_header_map();
+        assert!(again.is_empty());
+        assert_eq!(again.capacity(), cap);
+        // Never-filled maps are not worth keeping.
+        give_header_map(HeaderMap::new());
+        assert_eq!(take_header_map().capacity(), 0);
+    }
+
+    #[test]
+    fn worn_read_buffers_grow_back_in_place_once_unshared() {
+        let mut b = take_read(MIN_READ, DEFAULT_READ);
+        let base = b.as_ptr();
+        // Responses split off the front; one is still held by the caller.
+        let held = b.split_to(DEFAULT_READ - MIN_READ - 100).freeze();
+        give_read(b);
+        let b = take_read(MIN_READ, DEFAULT_READ);
+        assert_eq!(b.len(), MIN_READ + 100, "shared: left as it was");
+        drop(held);
+        give_read(b);
+        let b = take_read(MIN_READ, DEFAULT_READ);
+        assert_eq!(b.len(), DEFAULT_READ, "unshared: grown back");
+        assert_eq!(b.as_ptr(), base, "in the same allocation");
+        assert!(b.iter().all(|&x| x == 0));
     }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use http::Uri;
 
+use crate::proto::split_authority;
+
 /// Where a request goes: scheme, host and port. Two URLs with the same origin may share connections.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Origin<'a> {
@@ -22,10 +24,14 @@ impl<'a> Origin<'a> {
         let https = uri
             .scheme_str()
             .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+        let (host, port) = match uri.authority() {
+            Some(a) => split_authority(a.as_str()),
+            None => ("", None),
+        };
         Origin {
             https,
-            host: uri.host().unwrap_or(""),
-            port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+            host,
+            port: port.unwrap_or(if https { 443 } else { 80 }),
         }
     }
 

@@ -9,8 +9,10 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Uri, Version};
 
 use crate::body::Body;
+use crate::buffers;
 use crate::charset;
 use crate::error::Error;
+use crate::proto::ResponseHead;
 
 /// Facts about how a response was obtained, for tools that report them.
 ///
@@ -43,7 +45,9 @@ pub struct ResponseInfo {
 pub struct Response {
     status: StatusCode,
     version: Version,
-    headers: HeaderMap,
+    headers: Headers,
+    /// `Content-Length` as [`content_length`] reads it from `headers`, read once.
+    content_length: Option<u64>,
     url: Uri,
     body: Body,
     info: ResponseInfo,
@@ -52,18 +56,18 @@ pub struct Response {
 
 impl Response {
     pub(crate) fn new(
-        status: StatusCode,
-        version: Version,
-        headers: HeaderMap,
+        head: ResponseHead,
+        content_length: Option<u64>,
         url: Uri,
         body: Body,
         info: ResponseInfo,
         max_body_bytes: u64,
     ) -> Response {
         Response {
-            status,
-            version,
-            headers,
+            status: head.status,
+            version: head.version,
+            headers: Headers(head.headers),
+            content_length,
             url,
             body,
             info,
@@ -83,7 +87,7 @@ impl Response {
 
     /// The header fields, in the order received.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.headers.0
     }
 
     /// The URL that gave this response: the request's URL, or the last redirect's target.
@@ -107,7 +111,7 @@ impl Response {
     /// The body length announced by `Content-Length`, when there is exactly one valid value and no
     /// `Transfer-Encoding` (for a `HEAD` request, the length a `GET` would have had).
     pub fn content_length(&self) -> Option<u64> {
-        content_length(&self.headers)
+        self.content_length
     }
 
     /// The next piece of the body, as it arrives; `Ok(None)` at its end. No size limit applies.
@@ -151,7 +155,7 @@ impl Response {
     /// `iso-8859-1`, `latin1`, `us-ascii`, `windows-1252` and UTF-16 are understood). Invalid bytes
     /// become U+FFFD. Same limits as [`bytes`](Self::bytes).
     pub fn text(self) -> impl Future<Output = Result<String, Error>> {
-        let content_type = self.headers.get(CONTENT_TYPE).cloned();
+        let content_type = self.headers.0.get(CONTENT_TYPE).cloned();
         let bytes = self.bytes();
         async move {
             let bytes = bytes.await?;
@@ -171,13 +175,23 @@ impl fmt::Debug for Response {
             .field("url", &format_args!("{}", self.url))
             .field("status", &self.status)
             .field("version", &self.version)
-            .field("headers", &self.headers)
+            .field("headers", &self.headers.0)
             .field("info", &self.info)
             .finish_non_exhaustive()
     }
 }
 
 /// A single valid `Content-Length` with no `Transfer-Encoding` (which would override it).
+/// The response's header map, given back for the next response head to be parsed into when the
+/// response is dropped (see `buffers.rs`): a keep-alive request then allocates no map.
+struct Headers(HeaderMap);
+
+impl Drop for Headers {
+    fn drop(&mut self) {
+        buffers::give_header_map(std::mem::take(&mut self.0));
+    }
+}
+
 pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
     if headers.contains_key(TRANSFER_ENCODING) {
         return None;
@@ -191,5 +205,10 @@ pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    // At most 19 digits: always fits a u64.
+    Some(
+        digits
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')),
+    )
 }

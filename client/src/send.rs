@@ -184,16 +184,13 @@ fn execute<'a>(
             let bodiless = req.method == Method::HEAD
                 || head.status == StatusCode::NO_CONTENT
                 || head.status == StatusCode::NOT_MODIFIED;
-            let length = if bodiless {
-                Some(0)
-            } else {
-                response::content_length(&head.headers)
-            };
+            // Looked up once: the response keeps it for `Response::content_length`.
+            let declared = response::content_length(&head.headers);
+            let length = if bodiless { Some(0) } else { declared };
             let body = Body::new(conn, timer, length, head_at);
             return Ok(Response::new(
-                head.status,
-                head.version,
-                head.headers,
+                head,
+                declared,
                 // Set by `send` once it knows this is the last hop.
                 Uri::default(),
                 body,

@@ -124,7 +124,7 @@ fn parse_with(input: &str, spaces: Spaces) -> Result<Uri, Error> {
     let tail = &tail[..fragment.unwrap_or(tail.len())];
     let needs_encoding = tail.bytes().any(|b| must_encode(b, spaces));
     let uri = if fragment.is_none() && !needs_encoding {
-        Uri::try_from(input)
+        Uri::from_maybe_shared(shared_copy(input))
     } else {
         let mut s = String::with_capacity(input.len() + 16);
         s.push_str(&input[..scheme.len() + 3 + authority_end]);
@@ -142,8 +142,40 @@ fn parse_with(input: &str, spaces: Spaces) -> Result<Uri, Error> {
 }
 
 /// The scheme, if `input` starts with one followed by `:` (RFC 3986 §3.1).
+/// URLs up to this many bytes are parsed from a [`shared_copy`] that costs one allocation.
+const INLINE_URL: usize = 112;
+
+/// A short URL's bytes, stored inline: the owner of a [`shared_copy`].
+struct InlineUrl {
+    len: u8,
+    bytes: [u8; INLINE_URL],
+}
+
+impl AsRef<[u8]> for InlineUrl {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// The URL's bytes as a `Bytes` for [`Uri`] to parse and keep.
+///
+/// `Uri` splits its bytes into scheme, authority and path, each sharing them. `Uri::try_from(&str)`
+/// copies the text into a plain buffer and then allocates again for a reference count when it first
+/// splits it: two allocations for every URL. A short URL (the usual case) instead goes inline into
+/// one allocation that carries its own reference count, so the splits allocate nothing.
+fn shared_copy(input: &str) -> Bytes {
+    match u8::try_from(input.len()) {
+        Ok(len) if input.len() <= INLINE_URL => {
+            let mut bytes = [0u8; INLINE_URL];
+            bytes[..input.len()].copy_from_slice(input.as_bytes());
+            Bytes::from_owner(InlineUrl { len, bytes })
+        }
+        _ => Bytes::copy_from_slice(input.as_bytes()),
+    }
+}
+
 fn split_scheme(input: &str) -> Option<&str> {
-    let colon = input.find(':')?;
+    let colon = input.bytes().position(|b| b == b':')?;
     let scheme = &input[..colon];
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
@@ -173,7 +205,7 @@ fn check_authority(authority: &str) -> Result<(), Error> {
         None => authority,
     };
     let (host, port) = if host_port.starts_with('[') {
-        match host_port.find(']') {
+        match host_port.bytes().position(|b| b == b']') {
             Some(end) => {
                 let after = &host_port[end + 1..];
                 let port = match after.strip_prefix(':') {
@@ -190,8 +222,8 @@ fn check_authority(authority: &str) -> Result<(), Error> {
             None => return Err(invalid(format!("IPv6 host {host_port:?} lacks its ']'"))),
         }
     } else {
-        match host_port.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        match host_port.bytes().position(|b| b == b':') {
+            Some(colon) => (&host_port[..colon], Some(&host_port[colon + 1..])),
             None => (host_port, None),
         }
     };
@@ -267,6 +299,21 @@ mod tests {
         assert_eq!(ok("http://[::1]:8080/x"), "http://[::1]:8080/x");
         assert_eq!(ok("http://a:/x"), "http://a:/x");
         assert_eq!(ok("http://a/x#frag"), "http://a/x");
+    }
+
+    #[test]
+    fn short_and_long_urls_parse_alike() {
+        let long = format!("http://example.com/{}?q=1", "x".repeat(INLINE_URL));
+        for s in ["http://a/", "http://a:8/p?q", long.as_str()] {
+            let uri = parse(s).unwrap();
+            assert_eq!(uri, Uri::try_from(s).unwrap(), "{s}");
+            assert_eq!(uri.to_string(), s);
+        }
+        // Exactly at the inline limit, and one past it.
+        for n in [INLINE_URL, INLINE_URL + 1] {
+            let s = format!("http://a/{}", "y".repeat(n - "http://a/".len()));
+            assert_eq!(parse(&s).unwrap().to_string(), s);
+        }
     }
 
     #[test]

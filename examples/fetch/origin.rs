@@ -15,7 +15,12 @@
 /// ```
 pub fn write_origin(url: &str, out: &mut String) -> bool {
     out.clear();
-    let Some((scheme, rest)) = url.split_once("://") else {
+    // Byte searches throughout: this runs for every input line.
+    let Some(colon) = url.bytes().position(|b| b == b':') else {
+        return false;
+    };
+    let (scheme, rest) = (&url[..colon], &url[colon + 1..]);
+    let Some(rest) = rest.strip_prefix("//") else {
         return false;
     };
     let default_port = if scheme.eq_ignore_ascii_case("http") {
@@ -25,13 +30,21 @@ pub fn write_origin(url: &str, out: &mut String) -> bool {
     } else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host_port = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
     let bracketed = host_port.starts_with('[');
     let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
-        let Some((inside, after)) = v6.split_once(']') else {
+        let Some(close) = v6.bytes().position(|b| b == b']') else {
             return false;
         };
+        let (inside, after) = (&v6[..close], &v6[close + 1..]);
         let port = match after {
             "" => "",
             p => match p.strip_prefix(':') {
@@ -41,7 +54,10 @@ pub fn write_origin(url: &str, out: &mut String) -> bool {
         };
         (inside, port)
     } else {
-        host_port.split_once(':').unwrap_or((host_port, ""))
+        match host_port.bytes().position(|b| b == b':') {
+            Some(colon) => (&host_port[..colon], &host_port[colon + 1..]),
+            None => (host_port, ""),
+        }
     };
     if host.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -59,7 +75,9 @@ pub fn write_origin(url: &str, out: &mut String) -> bool {
     if bracketed {
         out.push('[');
     }
-    out.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    let at = out.len();
+    out.push_str(host);
+    out[at..].make_ascii_lowercase();
     if bracketed {
         out.push(']');
     }

@@ -47,6 +47,8 @@ impl Connection {
         timer: &mut Timer,
     ) -> Result<(), ConnError> {
         let mut out = buffers::take_write();
+        // The response head will be parsed into a map an earlier response gave back, if any.
+        self.proto.reuse_header_map(buffers::take_header_map());
         if let Err(e) = self.proto.encode_request(head, &mut out) {
             buffers::give_write(out);
             return Err(ConnError::encode(e));

@@ -6,7 +6,7 @@
 //! [module docs](super).
 
 use bytes::BytesMut;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
 use super::body::{BodyDecoder, Step};
 use super::error::{ProtoError, ProtoErrorKind};
@@ -139,6 +139,32 @@ impl ClientConn {
         self.close_on_error(result)
     }
 
+    /// Offer a header map from an earlier response (one the caller has finished with) for the next
+    /// response head to be parsed into, so that parsing it allocates nothing when the map has room.
+    /// The map is emptied first; it is only taken if this connection does not hold one already.
+    ///
+    /// ```
+    /// use spool_client::proto::{ClientConn, Event, Limits};
+    /// let mut conn = ClientConn::new(Limits::default());
+    /// let mut earlier = http::HeaderMap::with_capacity(8);
+    /// earlier.insert("x-old", http::HeaderValue::from_static("1"));
+    /// conn.reuse_header_map(earlier);
+    /// # let head = spool_client::proto::RequestHead { method: &http::Method::GET,
+    /// #     uri: &"http://a/".parse().unwrap(), headers: &http::HeaderMap::new(), body_len: None,
+    /// #     user_agent: None };
+    /// # conn.encode_request(&head, &mut Vec::new()).unwrap();
+    /// let mut buf = bytes::BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"[..]);
+    /// let Some(Event::Head(head)) = conn.decode(&mut buf).unwrap() else { panic!() };
+    /// assert!(head.headers.capacity() >= 8);
+    /// assert!(!head.headers.contains_key("x-old"));
+    /// ```
+    pub fn reuse_header_map(&mut self, mut map: HeaderMap) {
+        if self.parser.spare_map.capacity() == 0 {
+            map.clear();
+            self.parser.spare_map = map;
+        }
+    }
+
     /// Whether a new request may be encoded: no response pending and nothing forcing a close.
     pub fn is_idle_reusable(&self) -> bool {
         matches!(self.state, State::Idle)
@@ -216,7 +242,7 @@ impl ClientConn {
                             }
                         }
                         Some(Parsed::Final(head)) => {
-                            let decision = framing::decide(&head, self.sent)?;
+                            let decision = framing::decide(&head, self.sent, self.parser.present)?;
                             self.close = decision.close;
                             self.state = State::Body(BodyDecoder::new(decision.framing));
                             return Ok(Some(Event::Head(head)));

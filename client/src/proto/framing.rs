@@ -16,7 +16,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Version};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::head::ResponseHead;
+use super::head::{Present, ResponseHead};
 use super::request::SentRequest;
 use super::CloseReason;
 
@@ -39,9 +39,20 @@ pub(crate) struct Decision {
 }
 
 /// Applies RFC 9112 §6.3 and the keep-alive rules of §9.3 to a final (non-1xx) response head.
-pub(crate) fn decide(head: &ResponseHead, sent: SentRequest) -> Result<Decision, ProtoError> {
+///
+/// `present` says which framing fields `head` has (noted while its map was built): absent ones are
+/// not looked up.
+pub(crate) fn decide(
+    head: &ResponseHead,
+    sent: SentRequest,
+    present: Present,
+) -> Result<Decision, ProtoError> {
     let headers = &head.headers;
-    let te = transfer_coding(headers)?;
+    let te = if present.transfer_encoding {
+        transfer_coding(headers)?
+    } else {
+        None
+    };
     if te.is_some() && head.version == Version::HTTP_10 {
         // RFC 9112 §6.1: HTTP/1.0 has no Transfer-Encoding; its presence means the framing is faulty.
         return Err(ProtoError::new(
@@ -52,9 +63,11 @@ pub(crate) fn decide(head: &ResponseHead, sent: SentRequest) -> Result<Decision,
 
     let mut close = if sent.close {
         Some(CloseReason::RequestClose)
-    } else if headers_have_token(headers, "close") {
+    } else if present.connection && headers_have_token(headers, "close") {
         Some(CloseReason::ResponseClose)
-    } else if head.version == Version::HTTP_10 && !headers_have_token(headers, "keep-alive") {
+    } else if head.version == Version::HTTP_10
+        && !(present.connection && headers_have_token(headers, "keep-alive"))
+    {
         Some(CloseReason::Http10)
     } else {
         None
@@ -69,14 +82,19 @@ pub(crate) fn decide(head: &ResponseHead, sent: SentRequest) -> Result<Decision,
         Framing::Length(0)
     } else if let Some(te) = te {
         if te == Coding::ChunkedLast {
-            if headers.contains_key(CONTENT_LENGTH) {
+            if present.content_length {
                 close = close.or(Some(CloseReason::ChunkedWithContentLength));
             }
             Framing::Chunked
         } else {
             Framing::Close
         }
-    } else if let Some(n) = content_length(headers)? {
+    } else if let Some(n) = present
+        .content_length
+        .then(|| content_length(headers))
+        .transpose()?
+        .flatten()
+    {
         Framing::Length(n)
     } else {
         Framing::Close

@@ -18,7 +18,7 @@ use std::mem::MaybeUninit;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode, Version};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
@@ -95,6 +95,34 @@ pub(crate) struct HeadParser {
     scanned: usize,
     /// Reused between heads so that parsing allocates nothing but the `HeaderMap`.
     spans: Vec<Span>,
+    /// An empty map to fill with the next head's fields ([`ClientConn::reuse_header_map`]).
+    ///
+    /// [`ClientConn::reuse_header_map`]: super::ClientConn::reuse_header_map
+    pub(crate) spare_map: HeaderMap,
+    /// Which framing fields the last final head had.
+    pub(crate) present: Present,
+}
+
+/// Which of the fields that decide framing a head has, noted while its map is built, so that
+/// `framing.rs` looks up only those that are there (most responses have no `Transfer-Encoding`,
+/// and a lookup hashes the name even when it finds nothing).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Present {
+    pub transfer_encoding: bool,
+    pub content_length: bool,
+    pub connection: bool,
+}
+
+impl Present {
+    fn note(&mut self, name: &HeaderName) {
+        if name == header::TRANSFER_ENCODING {
+            self.transfer_encoding = true;
+        } else if name == header::CONTENT_LENGTH {
+            self.content_length = true;
+        } else if name == header::CONNECTION {
+            self.connection = true;
+        }
+    }
 }
 
 /// Heads up to this size are re-parsed in full on every new byte, so malformed input fails immediately.
@@ -107,6 +135,11 @@ impl HeadParser {
         buf: &mut BytesMut,
         limits: &Limits,
     ) -> Result<Option<Parsed>, ProtoError> {
+        if buf.is_empty() {
+            // The driver asks before its first read of every response: nothing to look at yet.
+            self.scanned = 0;
+            return Ok(None);
+        }
         let window = buf.len().min(limits.max_head_bytes);
         let try_parse = buf.len() <= EAGER_PARSE_BYTES
             || match find_blank_line(&buf[..window], self.scanned) {
@@ -247,11 +280,21 @@ impl HeadParser {
     }
 
     /// Builds the header map from the recorded spans; values share `head`'s memory unless unfolded.
-    fn build_headers(&self, head: &Bytes) -> Result<HeaderMap, ProtoError> {
-        let mut map = HeaderMap::with_capacity(self.spans.len());
+    fn build_headers(&mut self, head: &Bytes) -> Result<HeaderMap, ProtoError> {
+        // A map given back by the caller is refilled in place: no allocation when it has room.
+        let mut map = std::mem::take(&mut self.spare_map);
+        map.clear();
+        if !self.spans.is_empty() {
+            map.reserve(self.spans.len());
+        }
+        self.present = Present::default();
         for span in &self.spans {
             let name_bytes = &head[span.name.0..span.name.0 + span.name.1];
-            let name = HeaderName::from_bytes(name_bytes).map_err(|_| {
+            let name = match common_name(name_bytes) {
+                Some(name) => Ok(name),
+                None => HeaderName::from_bytes(name_bytes),
+            }
+            .map_err(|_| {
                 ProtoError::new(
                     ProtoErrorKind::InvalidHead,
                     format!("invalid header name {}", quote(name_bytes)),
@@ -272,6 +315,7 @@ impl HeadParser {
                     ),
                 )
             })?;
+            self.present.note(&name);
             map.try_append(name, value).map_err(|_| {
                 ProtoError::new(
                     ProtoErrorKind::TooLarge,
@@ -284,6 +328,40 @@ impl HeadParser {
 }
 
 /// Replaces each obs-fold (optional whitespace, CRLF or LF, whitespace) with a single SP (RFC 9112 §5.2).
+/// The field names servers send most, spelled as they send them, and what [`HeaderName::from_bytes`]
+/// makes of them. Matching these bytes is a few comparisons; `from_bytes` lower-cases and validates
+/// every byte before it finds the same standard name, for every field of every response.
+const COMMON_NAMES: [(&[u8], HeaderName); 20] = [
+    (b"Date", header::DATE),
+    (b"Server", header::SERVER),
+    (b"Content-Type", header::CONTENT_TYPE),
+    (b"Content-Length", header::CONTENT_LENGTH),
+    (b"Connection", header::CONNECTION),
+    (b"Last-Modified", header::LAST_MODIFIED),
+    (b"ETag", header::ETAG),
+    (b"Accept-Ranges", header::ACCEPT_RANGES),
+    (b"Cache-Control", header::CACHE_CONTROL),
+    (b"Transfer-Encoding", header::TRANSFER_ENCODING),
+    (b"Content-Encoding", header::CONTENT_ENCODING),
+    (b"Vary", header::VARY),
+    (b"Expires", header::EXPIRES),
+    (b"Location", header::LOCATION),
+    (b"Set-Cookie", header::SET_COOKIE),
+    (b"Age", header::AGE),
+    (b"content-type", header::CONTENT_TYPE),
+    (b"content-length", header::CONTENT_LENGTH),
+    (b"date", header::DATE),
+    (b"server", header::SERVER),
+];
+
+/// `name` as a standard [`HeaderName`] if it is spelled exactly as in [`COMMON_NAMES`].
+fn common_name(name: &[u8]) -> Option<HeaderName> {
+    COMMON_NAMES
+        .iter()
+        .find(|(bytes, _)| *bytes == name)
+        .map(|(_, header)| header.clone())
+}
+
 fn unfold(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     let mut i = 0;
@@ -382,6 +460,16 @@ mod tests {
             b"HTTP/1.1 200 OK"
         );
         assert_eq!(first_line(b"\r\nSSH-2.0\r\n"), b"SSH-2.0");
+    }
+
+    #[test]
+    fn common_names_are_what_from_bytes_makes_of_them() {
+        for (bytes, name) in &COMMON_NAMES {
+            assert_eq!(&HeaderName::from_bytes(bytes).unwrap(), name);
+            assert_eq!(common_name(bytes).as_ref(), Some(name));
+        }
+        assert_eq!(common_name(b"X-Date"), None);
+        assert_eq!(common_name(b"DATE"), None);
     }
 
     #[test]

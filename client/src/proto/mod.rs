@@ -62,7 +62,8 @@
 //!
 //! The head is split off the read buffer as one `Bytes` and each header value is a slice of it; body data
 //! is `split_to(n).freeze()` off the read buffer. Neither copies. The only per-response allocations are
-//! the `HeaderMap` and, for non-standard header names, the name.
+//! the `HeaderMap` (none when the driver hands back an earlier one with
+//! [`ClientConn::reuse_header_map`]) and, for non-standard header names, the name.
 
 mod body;
 mod chunked;
@@ -75,6 +76,7 @@ mod request;
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};
 pub use head::ResponseHead;
+pub(crate) use request::split_authority;
 pub use request::RequestHead;
 
 use bytes::Bytes;
