@@ -181,7 +181,6 @@ impl fmt::Debug for Response {
     }
 }
 
-/// A single valid `Content-Length` with no `Transfer-Encoding` (which would override it).
 /// The response's header map, given back for the next response head to be parsed into when the
 /// response is dropped (see `buffers.rs`): a keep-alive request then allocates no map.
 struct Headers(HeaderMap);
@@ -192,6 +191,7 @@ impl Drop for Headers {
     }
 }
 
+/// A single valid `Content-Length` with no `Transfer-Encoding` (which would override it).
 pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
     if headers.contains_key(TRANSFER_ENCODING) {
         return None;

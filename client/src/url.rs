@@ -141,7 +141,6 @@ fn parse_with(input: &str, spaces: Spaces) -> Result<Uri, Error> {
     uri.map_err(|e| invalid(format!("URL {input:?} cannot be parsed: {e}")))
 }
 
-/// The scheme, if `input` starts with one followed by `:` (RFC 3986 §3.1).
 /// URLs up to this many bytes are parsed from a [`shared_copy`] that costs one allocation.
 const INLINE_URL: usize = 112;
 
@@ -174,6 +173,7 @@ fn shared_copy(input: &str) -> Bytes {
     }
 }
 
+/// The scheme, if `input` starts with one followed by `:` (RFC 3986 §3.1).
 fn split_scheme(input: &str) -> Option<&str> {
     let colon = input.bytes().position(|b| b == b':')?;
     let scheme = &input[..colon];

@@ -327,7 +327,6 @@ impl HeadParser {
     }
 }
 
-/// Replaces each obs-fold (optional whitespace, CRLF or LF, whitespace) with a single SP (RFC 9112 §5.2).
 /// The field names servers send most, spelled as they send them, and what [`HeaderName::from_bytes`]
 /// makes of them. Matching these bytes is a few comparisons; `from_bytes` lower-cases and validates
 /// every byte before it finds the same standard name, for every field of every response.
@@ -362,6 +361,7 @@ fn common_name(name: &[u8]) -> Option<HeaderName> {
         .map(|(_, header)| header.clone())
 }
 
+/// Replaces each obs-fold (optional whitespace, CRLF or LF, whitespace) with a single SP (RFC 9112 §5.2).
 fn unfold(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     let mut i = 0;

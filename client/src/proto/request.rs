@@ -208,7 +208,6 @@ fn write_host(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError> {
     Ok(())
 }
 
-/// A caller-given `Content-Length` is kept only when it matches what the driver will write.
 /// The host (IPv6 literals with their brackets) and port of a URI authority, the same as
 /// [`Uri::host`] and [`Uri::port_u16`] give, in one pass over bytes: this runs for every request
 /// (and `http`'s own versions go through `char` searches).
@@ -244,6 +243,7 @@ pub(crate) fn split_authority(authority: &str) -> (&str, Option<u16>) {
     (host, port)
 }
 
+/// A caller-given `Content-Length` is kept only when it matches what the driver will write.
 fn caller_content_length(req: &RequestHead<'_>) -> Result<Option<u64>, ProtoError> {
     let mut values = req.headers.get_all(CONTENT_LENGTH).iter();
     let Some(first) = values.next() else {
