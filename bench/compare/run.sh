@@ -12,19 +12,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
-WORK=${BENCH_WORK:-/tmp/spool-bench}
-
-[[ -d $SHARED ]] || { echo "run.sh: no shared bench at $SHARED (set SHARED_BENCH)" >&2; exit 1; }
-if [[ ! -d $WORK ]] || [[ $SHARED/run.py -nt $WORK/run.py ]]; then
-    rm -rf "$WORK"
-    cp -r "$SHARED" "$WORK"
-    chmod -R u+w "$WORK"
-fi
-"$WORK/setup.sh" >&2
-
-(cd "$ROOT" && cargo build --release --bin fetch)
-FETCH=$ROOT/target/release/fetch
+source "$ROOT/bench/harness.sh"
 
 cd "$WORK"
 # --per-host {concurrency}: the one-host scenarios must not be limited by a per-host connection cap.

@@ -13,8 +13,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
-WORK=${BENCH_WORK:-/tmp/spool-bench}
+source "$ROOT/bench/harness.sh"
 LISTS=${SCALING_LISTS:-/tmp/spool-scaling}    # generated URL lists (10M lines = ~400 MB)
 CPU=${CLIENT_CPU:-1}
 # hyper also runs the memory lists up to this length (its 10M-line run adds minutes, not insight).
@@ -25,15 +24,6 @@ OUT=$HERE/results
 mode=${1:-all}
 shift || true
 
-[[ -d $SHARED ]] || { echo "run.sh: no shared bench at $SHARED (set SHARED_BENCH)" >&2; exit 1; }
-if [[ ! -d $WORK ]] || [[ $SHARED/run.py -nt $WORK/run.py ]]; then
-    rm -rf "$WORK"
-    cp -r "$SHARED" "$WORK"
-    chmod -R u+w "$WORK"
-fi
-"$WORK/setup.sh" >&2
-(cd "$ROOT" && cargo build --release --bin fetch >&2)
-FETCH=$ROOT/target/release/fetch
 HYPER=$WORK/peers/target/release/hyper-fetch
 mkdir -p "$OUT/raw"
 
