@@ -255,4 +255,80 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t.next_deadline(), Some(now + Duration::from_secs(2)));
     }
+
+    /// Records which timer woke, in wake order.
+    struct Rec(usize, Arc<std::sync::Mutex<Vec<usize>>>);
+    impl Wake for Rec {
+        fn wake(self: Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    /// Inserts, cancels (live and fired timers) and `fire_due` calls over a deterministic pseudo-random
+    /// sequence (an LCG), checked against a plain list: the same timers must fire, in `(deadline,
+    /// registration)` order, none before its deadline. Deadlines are drawn from a small range so many are
+    /// equal (FIFO), and enough cancels happen for compaction to run.
+    #[test]
+    fn matches_a_simple_model() {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |below: u64| {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 33) % below
+        };
+        let mut t = Timers::new();
+        let base = Instant::now();
+        let mut now = base;
+        // (deadline, id, key), in registration order; `fired` holds keys of fired, not yet dropped timers.
+        let mut live: Vec<(Instant, usize, TimerKey)> = Vec::new();
+        let mut fired: Vec<TimerKey> = Vec::new();
+        let mut compactions = 0;
+        for id in 0..40_000 {
+            // The last quarter only cancels and fires, draining the store so stale items pile up.
+            let op = if id < 30_000 { next(20) } else { 12 + next(8) };
+            match op {
+                0..=11 => {
+                    // One in four far away: cancelled, those pile up as stale items until compaction.
+                    let far = if next(4) == 0 { 1_000_000_000 } else { 0 };
+                    let deadline = now + Duration::from_nanos(far + next(64) * 1000);
+                    let waker = Waker::from(Arc::new(Rec(id, log.clone())));
+                    live.push((deadline, id, t.insert(deadline, &waker)));
+                }
+                12..=16 if !live.is_empty() => {
+                    let (_, _, key) = live.remove(next(live.len() as u64) as usize);
+                    let before = t.heap.len();
+                    t.cancel(key);
+                    // Cancelling never pops; a shorter heap means it was compacted.
+                    compactions += usize::from(t.heap.len() < before);
+                    assert_eq!(t.poll_fired(key, &counter().1), None);
+                }
+                17 if !fired.is_empty() => {
+                    let key = fired.swap_remove(next(fired.len() as u64) as usize);
+                    assert_eq!(t.poll_fired(key, &counter().1), Some(true));
+                    t.cancel(key);
+                }
+                _ => {
+                    now += Duration::from_nanos(next(16) * 1000);
+                    let mut due: Vec<_> = live.iter().filter(|e| e.0 <= now).copied().collect();
+                    due.sort_by_key(|e| e.0); // stable: equal deadlines keep registration order
+                    live.retain(|e| e.0 > now);
+                    assert_eq!(t.fire_due(now), due.len());
+                    let woke = std::mem::take(&mut *log.lock().unwrap());
+                    assert_eq!(woke, due.iter().map(|e| e.1).collect::<Vec<_>>());
+                    fired.extend(due.iter().map(|e| e.2));
+                    let want_next = live.iter().map(|e| e.0).min();
+                    assert_eq!(t.next_deadline(), want_next);
+                }
+            }
+            assert_eq!(t.len(), live.len() + fired.len());
+            // Memory stays proportional to live timers.
+            assert!(t.heap.len() <= 2 * live.len() + COMPACT_MIN_STALE);
+        }
+        assert!(
+            compactions > 0,
+            "the sequence should have compacted the heap"
+        );
+    }
 }
