@@ -98,6 +98,9 @@ impl Future for Sleep {
                 Poll::Pending
             }
             None => {
+                // The one clock read of a sleep, at its first poll. It stays: a sleep whose deadline has
+                // already passed (`sleep(ZERO)`, `sleep_until(past)`, a zero `timeout`) must complete at
+                // once without a timer, and only a fresh reading can tell that. Later polls read no clock.
                 if Instant::now() >= deadline {
                     return Poll::Ready(());
                 }
