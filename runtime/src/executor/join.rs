@@ -99,10 +99,14 @@ impl JoinError {
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => (&***p as &(dyn Any + Send))
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
+            Repr::Panic(p) => {
+                // Through both boxes to the payload itself (a `Box` is `Any` too, so stop at the `dyn`).
+                let payload: &(dyn Any + Send) = &***p;
+                payload
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            }
             Repr::Cancelled => None,
         }
     }
