@@ -5,6 +5,7 @@
 //! `--help`, and exit status 2 ([`UsageError`]). Nothing is fetched before the whole command line has
 //! been checked.
 
+use crate::shard::Shard;
 use clap::Parser;
 use spool_client::dns::{parse_server_addr, ResolvePin};
 use spool_client::tls::Certificate;
@@ -107,6 +108,16 @@ struct Args {
     #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
     resolve: Vec<String>,
 
+    /// Event loops (threads) sharing nothing; URLs go to a loop by origin hash, so --per-host
+    /// stays exact. -c is the total over all loops. 0 = one per CPU.
+    #[arg(long = "threads", value_name = "N", default_value_t = 1)]
+    threads: usize,
+
+    /// Fetch only the URLs whose origin hash modulo N is K (split one list over N machines
+    /// without coordination; the hash is FNV-1a 64 of the lower-case scheme://host:port).
+    #[arg(long = "shard", value_name = "K/N")]
+    shard: Option<String>,
+
     /// Start an HTTP server inside this process and thread, on 127.0.0.1, and fetch N URLs from it
     /// [default N: 10000]. Results go to -o FILE only when it is given.
     #[arg(
@@ -173,6 +184,10 @@ pub struct Config {
     pub dns_servers: Vec<SocketAddr>,
     /// `--resolve` pins.
     pub resolve: Vec<ResolvePin>,
+    /// Event loops to run (≥ 1; `--threads 0` already turned into the CPU count).
+    pub threads: usize,
+    /// `--shard K/N` (`0/1`: every URL).
+    pub shard: Shard,
 }
 
 /// What parsing the command line ended in, other than a config.
@@ -269,6 +284,14 @@ fn check(a: Args) -> Result<Config, UsageError> {
                 .map_err(|e| UsageError(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let shard = match &a.shard {
+        None => Shard::ALL,
+        Some(text) => text.parse::<Shard>().map_err(|e| UsageError(e.0))?,
+    };
+    let threads = match a.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let source = match (a.demo, a.urls.is_empty() && a.input.is_none()) {
         (Some(count), _) => Source::Demo { count },
         (None, true) => Source::Demo {
@@ -295,6 +318,8 @@ fn check(a: Args) -> Result<Config, UsageError> {
         ca_certs,
         dns_servers,
         resolve,
+        threads,
+        shard,
     })
 }
 

@@ -35,8 +35,49 @@ pub struct Input {
     positional: std::vec::IntoIter<String>,
     lines: Option<LineReader>,
     generated: Option<Generated>,
+    /// Entries handed in by someone else (the queue worker), see [`Input::fed`].
+    fed: Option<Rc<Feed>>,
+    /// `--shard` / `--threads`: keep only the URLs routed here (indices stay the input's positions).
+    route: Option<Route>,
     next_index: u64,
     finished: bool,
+}
+
+/// Which URLs of the input this loop takes: those whose origin hash is in `shard` and routed to loop
+/// `lane` of `lanes` ([`crate::shard`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub shard: crate::shard::Shard,
+    pub lane: usize,
+    pub lanes: usize,
+}
+
+/// Entries pushed in from outside the scheduler (the queue worker), in order; closed at the end.
+#[derive(Default)]
+pub struct Feed {
+    entries: std::cell::RefCell<std::collections::VecDeque<(Rc<str>, Option<&'static str>)>>,
+    closed: std::cell::Cell<bool>,
+    waker: std::cell::RefCell<Option<std::task::Waker>>,
+}
+
+impl Feed {
+    /// Add one URL (with the reason it cannot be fetched, if it cannot).
+    pub fn push(&self, url: Rc<str>, problem: Option<&'static str>) {
+        self.entries.borrow_mut().push_back((url, problem));
+        self.wake();
+    }
+
+    /// No more entries will come.
+    pub fn close(&self) {
+        self.closed.set(true);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
 }
 
 /// The demo's URLs: `count` of them, made on demand.
@@ -59,9 +100,30 @@ impl Input {
             positional: urls.into_iter(),
             lines,
             generated: None,
+            fed: None,
+            route: None,
             next_index: 0,
             finished: false,
         })
+    }
+
+    /// The entries of `feed`, numbered in the order pushed.
+    pub fn fed(feed: Rc<Feed>) -> Input {
+        Input {
+            positional: Vec::new().into_iter(),
+            lines: None,
+            generated: None,
+            fed: Some(feed),
+            route: None,
+            next_index: 0,
+            finished: false,
+        }
+    }
+
+    /// Keep only the URLs `route` sends to this loop (the others are skipped, but still numbered).
+    pub fn routed(mut self, route: Route) -> Input {
+        self.route = Some(route);
+        self
     }
 
     /// `count` URLs made by `make(i)`, for the demo.
@@ -73,6 +135,8 @@ impl Input {
                 count,
                 make: Box::new(make),
             }),
+            fed: None,
+            route: None,
             next_index: 0,
             finished: false,
         }
@@ -81,8 +145,13 @@ impl Input {
     /// The number of URLs, once known: from the start for positional and demo URLs, at the end of the
     /// file for `--input`.
     pub fn known_total(&self) -> Option<u64> {
-        if self.finished {
+        if self.route.is_some() {
+            // Positions count every URL of the input, this loop's share is unknown.
+            None
+        } else if self.finished {
             Some(self.next_index)
+        } else if self.fed.is_some() {
+            None
         } else if self.lines.is_none() {
             let generated = self
                 .generated
@@ -97,6 +166,40 @@ impl Input {
     /// The next URL; `Ready(None)` at the end; `Ready(Some(Err))` when reading the input failed (the
     /// input is then finished). `Pending` only while a pipe's reader thread is waiting for data.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Entry>>> {
+        let Some(route) = self.route else {
+            return self.poll_any(cx);
+        };
+        let mut scratch = String::new();
+        loop {
+            match self.poll_any(cx) {
+                Poll::Ready(Some(Ok(e))) => {
+                    let h = crate::shard::url_hash(&e.url, &mut scratch);
+                    if route.shard.takes(h)
+                        && crate::shard::loop_for(h, route.shard, route.lanes) == route.lane
+                    {
+                        return Poll::Ready(Some(Ok(e)));
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn poll_any(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Entry>>> {
+        if let Some(feed) = &self.fed {
+            let next = feed.entries.borrow_mut().pop_front();
+            return match next {
+                Some((url, problem)) => Poll::Ready(Some(Ok(self.entry(url, problem)))),
+                None if feed.closed.get() => {
+                    self.finished = true;
+                    Poll::Ready(None)
+                }
+                None => {
+                    *feed.waker.borrow_mut() = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            };
+        }
         if self.finished {
             return Poll::Ready(None);
         }

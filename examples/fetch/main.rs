@@ -27,6 +27,8 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+#[path = "src/commands.rs"]
+mod commands;
 mod demo;
 mod input;
 mod lines;
@@ -34,13 +36,22 @@ mod origin;
 mod outcome;
 mod output;
 mod progress;
+// New files live where the fetch crate's sources will (examples/fetch/src/) once it is its own crate.
+#[path = "src/queue/mod.rs"]
+mod queue;
 mod queues;
 mod request;
 mod rlimit;
 mod run;
+#[path = "src/shard.rs"]
+mod shard;
+#[path = "src/threads.rs"]
+mod threads;
+#[path = "src/worker.rs"]
+mod worker;
 
 use cli::{CliExit, Config, Source};
-use input::Input;
+use input::{Input, Route};
 use outcome::Outcome;
 use output::Output;
 use progress::{Progress, Tally};
@@ -50,7 +61,13 @@ use std::rc::Rc;
 use std::time::Instant;
 
 fn main() -> ExitCode {
-    let config = match cli::parse(std::env::args_os()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("enqueue") => return commands::enqueue(&args),
+        Some("worker") => return commands::worker(&args),
+        _ => {}
+    }
+    let config = match cli::parse(args) {
         Ok(c) => c,
         Err(CliExit::Info(text)) => {
             print!("{text}");
@@ -64,7 +81,12 @@ fn main() -> ExitCode {
         eprintln!("fetch: could not raise the open-files limit: {e}");
     }
     let started = Instant::now();
-    match spool_runtime::block_on(fetch_all(&config, nofile, started)) {
+    let ran = if config.threads > 1 {
+        threads::fetch(&config, nofile, started)
+    } else {
+        spool_runtime::block_on(fetch_all(&config, nofile, started))
+    };
+    match ran {
         Ok(code) => code,
         Err(Fatal::Usage(e)) => usage(e),
         Err(Fatal::Io(context, e)) => {
@@ -92,12 +114,75 @@ fn bad_path(what: &str, path: &std::path::Path, e: io::Error) -> Fatal {
 }
 
 async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<ExitCode, Fatal> {
+    // Before the output file is created (truncated): a usage error must leave no trace.
+    if let Some(dir) = &config.save_dir {
+        std::fs::create_dir_all(dir).map_err(|e| bad_path("--save-dir", dir, e))?;
+    }
+    let output = |demo: bool| match &config.output {
+        Some(p) => Output::create(p).map_err(|e| bad_path("--output", p, e)),
+        None if demo => Ok(Output::discard()),
+        None => Output::stdout().map_err(|e| Fatal::Io("stdout", e)),
+    };
+    let lane = Lane {
+        route: Route {
+            shard: config.shard,
+            lane: 0,
+            lanes: 1,
+        },
+        nofile,
+        concurrency: config.concurrency,
+    };
+    let (finish, tls) = fetch_lane(config, lane, output, started).await?;
+    Ok(finish_run(&finish, tls, started))
+}
+
+/// The summary line and the exit status of a whole run.
+fn finish_run(
+    finish: &run::Finish,
+    tls: spool_client::tls::HandshakeStats,
+    started: Instant,
+) -> ExitCode {
+    eprintln!(
+        "{}",
+        progress::summary(&finish.tally, started.elapsed(), tls)
+    );
+    if let Some(e) = &finish.input_error {
+        eprintln!("fetch: reading the input stopped early: {e}");
+    }
+    let all_answered = finish.tally.err() == 0 && finish.input_error.is_none();
+    if all_answered {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// One loop's share of a run: its URLs, its open files, its requests in flight.
+#[derive(Debug, Clone, Copy)]
+struct Lane {
+    route: Route,
+    nofile: u64,
+    concurrency: usize,
+}
+
+/// Fetch this lane's URLs on the current thread's runtime, results to `output(demo)`.
+async fn fetch_lane(
+    config: &Config,
+    lane: Lane,
+    output: impl FnOnce(bool) -> Result<Output, Fatal>,
+    started: Instant,
+) -> Result<(run::Finish, spool_client::tls::HandshakeStats), Fatal> {
     let demo = matches!(config.source, Source::Demo { .. });
-    let budget = rlimit::Budget::plan(nofile, config.concurrency, config.save_dir.is_some(), demo);
-    if budget.concurrency < config.concurrency {
+    let budget = rlimit::Budget::plan(
+        lane.nofile,
+        lane.concurrency,
+        config.save_dir.is_some(),
+        demo,
+    );
+    if budget.concurrency < lane.concurrency {
         eprintln!(
-            "fetch: {nofile} open files allowed (ulimit -n): at most {} requests at once instead of {}",
-            budget.concurrency, config.concurrency
+            "fetch: {} open files allowed (ulimit -n): at most {} requests at once instead of {}",
+            lane.nofile, budget.concurrency, lane.concurrency
         );
     }
     let mut settings = run::Settings {
@@ -106,27 +191,15 @@ async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<Exi
         window: run::Settings::window_for(budget.concurrency),
         fd_patience: config.connect_timeout,
     };
-    // Before the output file is created (truncated): a usage error must leave no trace.
-    if let Some(dir) = &config.save_dir {
-        std::fs::create_dir_all(dir).map_err(|e| bad_path("--save-dir", dir, e))?;
-    }
-    let (server, mut input, output) = match &config.source {
+    let (server, input) = match &config.source {
         Source::Urls { urls, file } => {
             let input = Input::new(urls.clone(), file.as_deref())
                 .map_err(|e| bad_path("--input", file.as_deref().unwrap_or("-".as_ref()), e))?;
-            let output = match &config.output {
-                Some(p) => Output::create(p).map_err(|e| bad_path("--output", p, e))?,
-                None => Output::stdout().map_err(|e| Fatal::Io("stdout", e))?,
-            };
-            (None, input, output)
+            (None, input)
         }
         Source::Demo { count } => {
             let server =
                 demo::DemoServer::start().map_err(|e| Fatal::Io("starting the demo server", e))?;
-            let output = match &config.output {
-                Some(p) => Output::create(p).map_err(|e| bad_path("--output", p, e))?,
-                None => Output::discard(),
-            };
             // The server is local and the demo's own: no reason to spread its load.
             settings.per_host = 0;
             eprintln!(
@@ -140,20 +213,22 @@ async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<Exi
             );
             let urls = Rc::new(server);
             let make = urls.clone();
-            (
-                Some(urls),
-                Input::generated(*count, move |i| make.url(i)),
-                output,
-            )
+            (Some(urls), Input::generated(*count, move |i| make.url(i)))
         }
     };
+    let mut input = if lane.route.lanes > 1 || lane.route.shard != shard::Shard::ALL {
+        input.routed(lane.route)
+    } else {
+        input
+    };
+    let output = output(demo)?;
     let requester = Rc::new(
         request::Requester::new(config, &settings, budget.connections)
             .map_err(|e| Fatal::Io("creating the client", e))?,
     );
     let mut report = Reporter {
         output,
-        progress: Progress::new(config.progress, started),
+        progress: Progress::new(config.progress && lane.route.lanes == 1, started),
     };
     let result = run::run(
         &mut input,
@@ -164,24 +239,10 @@ async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<Exi
     .await;
     drop(server);
     report.progress.clear();
-    let finish = match result.and_then(|f| report.output.flush().map(|()| f)) {
-        Ok(f) => f,
-        Err(e) => return Err(Fatal::Io("writing results", e)),
-    };
-    let tls = requester.tls_stats();
-    eprintln!(
-        "{}",
-        progress::summary(&finish.tally, started.elapsed(), tls)
-    );
-    if let Some(e) = &finish.input_error {
-        eprintln!("fetch: reading the input stopped early: {e}");
+    match result.and_then(|f| report.output.flush().map(|()| f)) {
+        Ok(f) => Ok((f, requester.tls_stats())),
+        Err(e) => Err(Fatal::Io("writing results", e)),
     }
-    let all_answered = finish.tally.err() == 0 && finish.input_error.is_none();
-    Ok(if all_answered {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 /// Results to the output, counts to the bar.

@@ -25,8 +25,9 @@ const BUFFER: usize = 64 * 1024;
 
 /// Where result lines go.
 pub struct Output {
-    /// `None`: results are counted but not written (the demo without `-o`).
-    sink: Option<BufWriter<File>>,
+    /// `None`: results are counted but not written (the demo without `-o`). Behind a `dyn Write`
+    /// because with `--threads` the sink is the channel to the one writer thread ([`Lines`]).
+    sink: Option<BufWriter<Box<dyn Write>>>,
     /// Flush after every line (the output is a terminal).
     eager: bool,
     /// Lines written since the last flush.
@@ -58,9 +59,18 @@ impl Output {
         }
     }
 
+    /// Lines to the writer thread of `--threads` (the only one writing the results file).
+    pub fn lines(to: std::sync::mpsc::SyncSender<Vec<u8>>, eager: bool) -> Output {
+        Output::to_writer(Box::new(Lines(to)), eager)
+    }
+
     fn to_file(file: File, eager: bool) -> Output {
+        Output::to_writer(Box::new(file), eager)
+    }
+
+    fn to_writer(w: Box<dyn Write>, eager: bool) -> Output {
         Output {
-            sink: Some(BufWriter::with_capacity(BUFFER, file)),
+            sink: Some(BufWriter::with_capacity(BUFFER, w)),
             eager,
             dirty: false,
             line: Vec::with_capacity(512),
@@ -95,6 +105,24 @@ impl Output {
             Some(w) => w.flush(),
             None => Ok(()),
         }
+    }
+}
+
+/// A loop's end of the channel to the writer thread. Each `write` is sent as one message, and the
+/// `BufWriter` in front only ever writes whole lines (all it has buffered, or one line larger than its
+/// buffer), so lines of different loops never interleave mid-line.
+struct Lines(std::sync::mpsc::SyncSender<Vec<u8>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .send(buf.to_vec())
+            .map_err(|_| io::Error::other("the results writer stopped"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

@@ -50,6 +50,18 @@ impl Tally {
         }
     }
 
+    /// Add the counts of another loop (`--threads`, worker loops).
+    pub fn merge(&mut self, other: &Tally) {
+        self.done += other.done;
+        self.ok += other.ok;
+        self.http_err += other.http_err;
+        for (a, b) in self.failed.iter_mut().zip(other.failed) {
+            *a += b;
+        }
+        self.bytes += other.bytes;
+        self.fd_retries += other.fd_retries;
+    }
+
     /// All failures.
     pub fn err(&self) -> u64 {
         self.failed.iter().sum()
