@@ -14,6 +14,7 @@
 //! - [`nginx`]: the [`Nginx`] guard: start, URLs, connection counting.
 //! - [`python`]: the [`PythonServer`] guard around `python3 -m http.server`.
 //! - [`certs`]: a throwaway CA and server certificate made with the `openssl` command.
+//! - [`redis`]: a private `redis-server` (optionally with an append-only file that survives restarts).
 //! - [`raw`]: a tiny blocking HTTP/1.1 exchange on `std::net::TcpStream`, to check servers without spool.
 //!
 //! # Use
@@ -43,6 +44,7 @@ pub mod ports;
 pub mod process;
 pub mod python;
 pub mod raw;
+pub mod redis;
 pub mod skip;
 pub mod tempdir;
 
