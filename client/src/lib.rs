@@ -91,6 +91,7 @@ pub mod tls;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, ErrorKind};
+pub use origin::write_origin_key;
 pub use pool::PoolStatus;
 pub use request::RequestBuilder;
 pub use resolve::ResolverKind;

@@ -6,6 +6,7 @@
 //! Skips with a notice when nginx or openssl is missing, unless `CI=true`.
 
 mod fetch_util;
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use fetch_util::{assert_one_per_index, line_for, run, Scratch};

@@ -9,7 +9,7 @@
 //! - `cli` — flags, their checks, and the usage errors (exit 2).
 //! - `input` — URLs streamed from arguments, a file or stdin, numbered by input position.
 //! - `lines` — a URL file cut into lines, one buffer at a time.
-//! - `origin` — the `scheme://host:port` key per-host limits count by.
+//! - the `scheme://host:port` key per-host limits count by is the client's own ([`spool_client::write_origin_key`]), so fetch and the pool agree on what a host is.
 //! - `run` — the scheduler: concurrency, one result per URL, descriptor shortage.
 //! - `queues` — per-origin queues and the turn order that makes the per-host limit fair.
 //! - `request` — one URL through `spool_client`: headers, body, `--max-body`, `--save-dir`, timeouts.
@@ -30,7 +30,7 @@ mod cli;
 mod demo;
 mod input;
 mod lines;
-mod origin;
+
 mod outcome;
 mod output;
 mod progress;

@@ -1,7 +1,7 @@
 //! Scheduler tests with fake requests (no network): limits, fairness, exactly-once, descriptor shortage.
 
 use super::*;
-use crate::origin::write_origin;
+use spool_client::write_origin_key;
 use spool_runtime::sync::Semaphore;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -76,7 +76,7 @@ impl Gauge {
 
 fn host_of(url: &str) -> String {
     let mut s = String::new();
-    assert!(write_origin(url, &mut s));
+    assert!(write_origin_key(url, &mut s));
     s
 }
 

@@ -3,6 +3,7 @@
 //! limit and fairness. nginx tests skip (with a notice) where nginx is missing, unless `CI=true`.
 
 mod fetch_util;
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use fetch_util::{assert_one_per_index, line_for, run, run_with, Scratch};

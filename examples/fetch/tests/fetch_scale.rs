@@ -2,6 +2,7 @@
 //! concurrency 500, and the built-in demo.
 
 mod fetch_util;
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use fetch_util::{assert_one_per_index, run, run_with, Scratch};

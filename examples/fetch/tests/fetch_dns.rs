@@ -4,7 +4,7 @@
 //! addresses, which records the address each request arrived on and its `Host`; and a `--resolve`
 //! pin that sends a made-up name to an address without any DNS query.
 
-#[path = "../client/dns/tests/support_dns/mod.rs"]
+#[path = "../../../client/dns/tests/support_dns/mod.rs"]
 mod support_dns;
 
 mod fetch_util;

@@ -6,7 +6,7 @@
 //! take turns, and an origin at its cap is simply not in the ring, so it holds back no one. With
 //! `--per-host 0` everything goes to slot 0, an unlimited queue, and no origin is computed.
 
-use crate::origin::write_origin;
+use spool_client::write_origin_key;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::time::Instant;
@@ -70,7 +70,7 @@ impl Queues {
 
     /// The slot for `url`'s origin, made if new.
     pub fn slot_for(&mut self, url: &str) -> usize {
-        if self.cap == 0 || !write_origin(url, &mut self.origin) {
+        if self.cap == 0 || !write_origin_key(url, &mut self.origin) {
             return 0;
         }
         if let Some(&slot) = self.by_origin.get(self.origin.as_str()) {
