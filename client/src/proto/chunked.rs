@@ -368,6 +368,11 @@ mod tests {
             (b"5\r\nhello\n0\r\n\r\n", "chunk data"),
             (b"5\r\nhello\r\n0\n\r\n", "chunk-size line"),
             (b"5\r\nhello\r\n0;last\n\r\n", "chunk-size line"),
+            // Found by the `chunked` fuzz target before the fix (an extension with obs-text, then LF).
+            (
+                b"3;name=\"v;x\"\r\nabc\r\n0;last\xf7\nX-Sum: 1\r\n\r\n",
+                "chunk-size line",
+            ),
         ] {
             let e = decode_all(bad).unwrap_err();
             assert_eq!(e.kind(), ProtoErrorKind::InvalidChunk, "{bad:?}");
