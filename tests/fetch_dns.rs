@@ -1,10 +1,10 @@
 //! `fetch --dns-server` and `fetch --resolve` on loopback: 1,000 distinct host names (`h0.test` …
-//! `h999.test`) answered by the test DNS server (client/tests/support_dns) with addresses spread
+//! `h999.test`) answered by the test DNS server (client/dns/tests/support_dns) with addresses spread
 //! over 127.0.0.1–127.0.0.4, each fetched from a small HTTP server listening on those four
 //! addresses, which records the address each request arrived on and its `Host`; and a `--resolve`
 //! pin that sends a made-up name to an address without any DNS query.
 
-#[path = "../client/tests/support_dns/mod.rs"]
+#[path = "../client/dns/tests/support_dns/mod.rs"]
 mod support_dns;
 
 mod fetch_util;

@@ -83,7 +83,7 @@ mod send;
 mod url;
 
 pub mod connect;
-pub mod dns;
+
 pub mod proto;
 pub mod redirect;
 pub mod tls;

@@ -6,8 +6,8 @@
 //! been checked.
 
 use clap::Parser;
-use spool_client::dns::{parse_server_addr, ResolvePin};
 use spool_client::tls::Certificate;
+use spool_dns::{parse_server_addr, ResolvePin};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

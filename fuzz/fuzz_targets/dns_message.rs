@@ -9,8 +9,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-// The one place this target names the DNS code's path (it will move to its own crate).
-use spool_client::dns::{
+// The one place this target names the DNS code's path: the wire format of the spool-dns crate.
+use spool_dns::wire::{
     parse_response, read_response, split_tcp_frame, Answer, Name, Query, QueryType,
 };
 
