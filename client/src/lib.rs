@@ -88,6 +88,10 @@ pub mod proto;
 pub mod redirect;
 pub mod tls;
 
+/// Hooks for the fuzz targets (`fuzz/`); not API.
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, ErrorKind};

@@ -2,7 +2,7 @@
 //! end one summary line that scripts (and the shared benchmark) parse:
 //!
 //! ```text
-//! fetch: urls=10000 ok=10000 http_err=0 err=0 (timeout=0 connect=0 …) wall_s=0.412 req_per_s=24271 bytes=1230000 peak_rss_mib=9.1
+//! fetch: urls=10000 ok=10000 http_err=0 err=0 (timeout=0 connect=0 …) wall_s=0.412076 req_per_s=24271 bytes=1230000 peak_rss_mib=9.1
 //! ```
 //!
 //! `ok` counts URLs that got a whole HTTP response with status below 400, `http_err` those that got a
@@ -155,7 +155,7 @@ pub fn summary(tally: &Tally, wall: Duration, tls: HandshakeStats) -> String {
     };
     let _ = write!(
         s,
-        ") wall_s={secs:.3} req_per_s={rate:.0} bytes={}",
+        ") wall_s={secs:.6} req_per_s={rate:.0} bytes={}",
         tally.bytes
     );
     match peak_rss_kib() {
@@ -207,7 +207,7 @@ mod tests {
         );
         assert!(s.contains(" timeout=1 "), "{s}");
         assert!(
-            s.contains(" wall_s=0.500 req_per_s=6 bytes=20 peak_rss_mib="),
+            s.contains(" wall_s=0.500000 req_per_s=6 bytes=20 peak_rss_mib="),
             "{s}"
         );
         // The bench's regexes: \bok=(\d+) and \berr(?:ors)?=(\d+) must each find exactly the right one.
