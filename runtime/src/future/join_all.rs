@@ -110,7 +110,9 @@ impl Wake for ChildWaker {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // The futures are boxed and outputs are never pinned, so moving a `JoinAll` is fine.
@@ -143,12 +145,13 @@ impl<F: Future> Future for JoinAll<F> {
         if this.remaining > 0 {
             return Poll::Pending;
         }
-        let outputs = this.slots.iter_mut().map(|slot| {
-            match std::mem::replace(slot, Slot::Taken) {
-                Slot::Done(output) => output,
-                _ => panic!("JoinAll polled after it completed"),
-            }
-        });
+        let outputs =
+            this.slots
+                .iter_mut()
+                .map(|slot| match std::mem::replace(slot, Slot::Taken) {
+                    Slot::Done(output) => output,
+                    _ => panic!("JoinAll polled after it completed"),
+                });
         Poll::Ready(outputs.collect())
     }
 }
@@ -217,6 +220,9 @@ mod tests {
         })));
         assert_eq!(out, (0..100).collect::<Vec<_>>());
         assert_eq!(polls[0].get(), 51);
-        assert!(polls[1..].iter().all(|p| p.get() == 2), "not re-polled by others' wakes");
+        assert!(
+            polls[1..].iter().all(|p| p.get() == 2),
+            "not re-polled by others' wakes"
+        );
     }
 }

@@ -96,12 +96,17 @@ fn a_line_past_the_limit_fails_but_one_at_the_limit_passes() {
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         // An endless line without a newline is refused as soon as it passes the limit.
         let endless: Vec<u8> = vec![b'x'; 1 << 20];
-        let mut lines = BufReader::new(script(&[&endless])).lines().max_line_len(100);
+        let mut lines = BufReader::new(script(&[&endless]))
+            .lines()
+            .max_line_len(100);
         assert_eq!(
             lines.next_line().await.unwrap_err().kind(),
             io::ErrorKind::InvalidData
         );
-        assert!(lines.get_ref().get_ref().reads <= 2, "stopped reading early");
+        assert!(
+            lines.get_ref().get_ref().reads <= 2,
+            "stopped reading early"
+        );
     });
 }
 
@@ -190,7 +195,9 @@ fn small_writes_go_out_in_one_write_on_flush_and_the_buffer_is_released() {
     block_on(async {
         let mut out = BufWriter::new(sink(usize::MAX));
         for i in 0..100 {
-            out.write_all(format!("line {i}\n").as_bytes()).await.unwrap();
+            out.write_all(format!("line {i}\n").as_bytes())
+                .await
+                .unwrap();
         }
         assert_eq!(out.get_ref().writes, 0);
         out.flush().await.unwrap();

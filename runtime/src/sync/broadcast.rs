@@ -52,7 +52,10 @@ use super::store_waker;
 /// # Panics
 /// If `capacity` is 0.
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(capacity > 0, "broadcast channel capacity must be at least 1");
+    assert!(
+        capacity > 0,
+        "broadcast channel capacity must be at least 1"
+    );
     let shared = Rc::new(RefCell::new(Shared {
         ring: VecDeque::new(),
         capacity,

@@ -53,14 +53,21 @@ fn lagged_is_reported_by_poll_recv_too() {
     tx.send('a').unwrap();
     tx.send('b').unwrap();
     let (w, _) = counting_waker();
-    assert_eq!(recv_now(&mut rx, &w), Poll::Ready(Err(RecvError::Lagged(1))));
+    assert_eq!(
+        recv_now(&mut rx, &w),
+        Poll::Ready(Err(RecvError::Lagged(1)))
+    );
     assert_eq!(recv_now(&mut rx, &w), Poll::Ready(Ok('b')));
 }
 
 #[test]
 fn the_ring_holds_at_most_capacity_values_and_grows_lazily() {
     let (tx, _rx) = channel::<u32>(1024);
-    assert_eq!(tx.shared.borrow().ring.capacity(), 0, "nothing allocated up front");
+    assert_eq!(
+        tx.shared.borrow().ring.capacity(),
+        0,
+        "nothing allocated up front"
+    );
     for i in 0..5000 {
         tx.send(i).unwrap();
     }
@@ -78,9 +85,17 @@ fn a_send_wakes_each_waiting_receiver_once_and_only_the_waiting_ones() {
     assert!(recv_now(&mut b, &wb).is_pending());
     tx.send(1).unwrap();
     tx.send(2).unwrap();
-    assert_eq!((ca.wakes(), cb.wakes()), (1, 1), "the second send finds no waker left");
+    assert_eq!(
+        (ca.wakes(), cb.wakes()),
+        (1, 1),
+        "the second send finds no waker left"
+    );
     assert_eq!(recv_now(&mut a, &wa), Poll::Ready(Ok(1)));
-    assert_eq!(idle.try_recv(), Ok(1), "a receiver that never waited still gets the values");
+    assert_eq!(
+        idle.try_recv(),
+        Ok(1),
+        "a receiver that never waited still gets the values"
+    );
 }
 
 #[test]
@@ -104,7 +119,11 @@ fn the_last_sender_leaving_closes_after_the_values_are_read() {
     assert_eq!(recv_now(&mut rx, &w), Poll::Ready(Ok(1)));
     assert!(recv_now(&mut rx, &w).is_pending(), "tx2 is still alive");
     drop(tx2);
-    assert_eq!(c.wakes(), 1, "the last sender's drop wakes the waiting receiver");
+    assert_eq!(
+        c.wakes(),
+        1,
+        "the last sender's drop wakes the waiting receiver"
+    );
     assert_eq!(recv_now(&mut rx, &w), Poll::Ready(Err(RecvError::Closed)));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
@@ -117,7 +136,11 @@ fn send_without_receivers_fails_and_keeps_nothing() {
     assert_eq!(tx.receiver_count(), 0);
     assert_eq!(tx.send("lost"), Err(SendError("lost")));
     let mut rx = tx.subscribe();
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "the failed value was not stored");
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "the failed value was not stored"
+    );
 }
 
 #[test]

@@ -208,7 +208,11 @@ mod tests {
         for i in 0..1000 {
             tx.send(i).unwrap();
         }
-        assert_eq!(c.wakes(), 1, "the first send wakes, the others find no waker");
+        assert_eq!(
+            c.wakes(),
+            1,
+            "the first send wakes, the others find no waker"
+        );
         let got: Vec<i32> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
         assert_eq!(got, (0..1000).collect::<Vec<_>>());
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -235,7 +239,11 @@ mod tests {
         rx.close();
         assert!(tx.is_closed());
         assert_eq!(tx.send(2), Err(SendError(2)));
-        assert_eq!(rx.try_recv(), Ok(1), "what was queued before the close still arrives");
+        assert_eq!(
+            rx.try_recv(),
+            Ok(1),
+            "what was queued before the close still arrives"
+        );
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
         let (tx, rx) = unbounded_channel();
         drop(rx);

@@ -75,7 +75,9 @@ pub struct Notified<'a> {
 
 enum Step {
     /// Not queued yet; completes at once if `notify_waiters` has run since creation.
-    Init { generation: u64 },
+    Init {
+        generation: u64,
+    },
     /// Queued under this key.
     Waiting(usize),
     Done,

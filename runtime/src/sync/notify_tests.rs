@@ -44,9 +44,15 @@ fn notify_waiters_wakes_all_present_futures_and_stores_no_permit() {
     notify.notify_waiters();
     assert_eq!(c.wakes(), 1);
     assert!(poll(polled.as_mut(), &w).is_ready());
-    assert!(poll(unpolled.as_mut(), &w).is_ready(), "it existed at the call");
+    assert!(
+        poll(unpolled.as_mut(), &w).is_ready(),
+        "it existed at the call"
+    );
     let mut later = Box::pin(notify.notified());
-    assert!(poll(later.as_mut(), &w).is_pending(), "no permit was stored");
+    assert!(
+        poll(later.as_mut(), &w).is_pending(),
+        "no permit was stored"
+    );
 }
 
 #[test]
@@ -56,9 +62,15 @@ fn notify_waiters_leaves_a_stored_permit_for_later() {
     notify.notify_one(); // permit
     let mut before = Box::pin(notify.notified());
     notify.notify_waiters();
-    assert!(poll(before.as_mut(), &w).is_ready(), "completed by notify_waiters");
+    assert!(
+        poll(before.as_mut(), &w).is_ready(),
+        "completed by notify_waiters"
+    );
     let mut after = Box::pin(notify.notified());
-    assert!(poll(after.as_mut(), &w).is_ready(), "the permit is still there");
+    assert!(
+        poll(after.as_mut(), &w).is_ready(),
+        "the permit is still there"
+    );
 }
 
 #[test]
@@ -102,7 +114,10 @@ fn a_dropped_unnotified_waiter_leaves_the_queue_quietly() {
     notify.notify_one();
     assert_eq!(c2.wakes(), 1, "b is now first");
     let mut c = Box::pin(notify.notified());
-    assert!(poll(c.as_mut(), &w1).is_pending(), "the notification went to b, not to a permit");
+    assert!(
+        poll(c.as_mut(), &w1).is_pending(),
+        "the notification went to b, not to a permit"
+    );
 }
 
 #[test]
