@@ -46,6 +46,8 @@ mod executor;
 mod reactor;
 mod runtime;
 
+pub mod future;
+pub mod io;
 pub mod net;
 pub mod sync;
 pub mod time;
@@ -55,4 +57,5 @@ pub use executor::join::{JoinError, JoinHandle};
 pub use executor::join_set::JoinSet;
 pub use executor::spawn::spawn;
 pub use executor::yield_now;
+pub use future::join_all;
 pub use runtime::{block_on, current_stats, Builder, Runtime, Stats};
