@@ -6,7 +6,7 @@
 
 use super::join::{JoinError, Sink};
 use super::spawn::spawn_with_sink;
-use crate::context;
+use super::current;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
@@ -87,6 +87,7 @@ impl<T: 'static> JoinSet<T> {
     ///
     /// # Panics
     /// Outside a running runtime.
+    #[track_caller]
     pub fn spawn<F>(&mut self, future: F)
     where
         F: Future<Output = T> + 'static,
@@ -154,7 +155,7 @@ impl<T> JoinSet<T> {
             .map(|(_, id)| *id)
             .collect();
         for id in ids {
-            context::try_with_core(|core| core.executor.abort_id(id));
+            current::try_with(|ex| ex.abort_id(id));
         }
     }
 }
