@@ -46,7 +46,10 @@ pub struct Builder {
 
 /// `Some(ms)` from the environment variable `name` (`0` means off), or `default` if unset or unreadable.
 fn env_millis(name: &str, default: Option<Duration>) -> Option<Duration> {
-    match std::env::var(name).ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+    match std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
         Some(0) => None,
         Some(ms) => Some(Duration::from_millis(ms)),
         None => default,
@@ -164,7 +167,10 @@ impl fmt::Debug for Builder {
             .field("slow_poll_threshold", &self.slow_poll)
             .field("watchdog", &self.watchdog)
             .field("time_every_poll", &self.time_every_poll)
-            .field("on_slow_poll", &self.on_slow_poll.as_ref().map(|_| "custom"))
+            .field(
+                "on_slow_poll",
+                &self.on_slow_poll.as_ref().map(|_| "custom"),
+            )
             .field("on_stall", &self.on_stall.as_ref().map(|_| "custom"))
             .finish()
     }

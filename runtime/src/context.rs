@@ -84,7 +84,11 @@ fn no_runtime(what: &str) -> ! {
 /// # Panics
 /// Outside `block_on`, with a message saying so: spawning a task or creating a socket needs a running loop.
 #[inline]
-pub(crate) fn with<T, R>(slot: &'static LocalKey<Slot<T>>, what: &str, f: impl FnOnce(&T) -> R) -> R {
+pub(crate) fn with<T, R>(
+    slot: &'static LocalKey<Slot<T>>,
+    what: &str,
+    f: impl FnOnce(&T) -> R,
+) -> R {
     slot.with(|s| match s.0.borrow().as_deref() {
         Some(value) => f(value),
         None => no_runtime(what),
@@ -93,7 +97,10 @@ pub(crate) fn with<T, R>(slot: &'static LocalKey<Slot<T>>, what: &str, f: impl F
 
 /// Like [`with`], but `None` when no runtime runs here (used by destructors, which must not panic).
 #[inline]
-pub(crate) fn try_with<T, R>(slot: &'static LocalKey<Slot<T>>, f: impl FnOnce(&T) -> R) -> Option<R> {
+pub(crate) fn try_with<T, R>(
+    slot: &'static LocalKey<Slot<T>>,
+    f: impl FnOnce(&T) -> R,
+) -> Option<R> {
     slot.try_with(|s| s.0.borrow().as_deref().map(f))
         .ok()
         .flatten()

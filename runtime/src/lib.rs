@@ -52,9 +52,9 @@ pub mod sync;
 pub mod time;
 
 pub use blocking::{spawn_blocking, BlockingTask};
+pub use builder::Builder;
 pub use executor::join::{JoinError, JoinHandle};
 pub use executor::join_set::JoinSet;
-pub use builder::Builder;
 pub use executor::spawn::{spawn, spawn_named};
 pub use executor::task_info::{TaskInfo, TaskLabel};
 pub use executor::watch::{SlowPoll, Stall};

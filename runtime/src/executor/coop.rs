@@ -106,13 +106,19 @@ mod tests {
         assert_eq!(remaining(), None);
         let budget = Budget::start();
         assert_eq!(poll_budgeted(&mut cx, |_| Poll::Ready(())), Poll::Ready(()));
-        assert_eq!(poll_budgeted(&mut cx, |_| Poll::<()>::Pending), Poll::Pending);
+        assert_eq!(
+            poll_budgeted(&mut cx, |_| Poll::<()>::Pending),
+            Poll::Pending
+        );
         assert_eq!(remaining(), Some(PER_POLL - 1));
         for _ in 1..PER_POLL {
             assert!(poll_budgeted(&mut cx, |_| Poll::Ready(())).is_ready());
         }
         // Spent: the operation is not even tried.
-        assert_eq!(poll_budgeted(&mut cx, |_| -> Poll<()> { unreachable!() }), Poll::Pending);
+        assert_eq!(
+            poll_budgeted(&mut cx, |_| -> Poll<()> { unreachable!() }),
+            Poll::Pending
+        );
         drop(budget);
         assert_eq!(remaining(), None);
         assert!(poll_budgeted(&mut cx, |_| Poll::Ready(())).is_ready());

@@ -65,7 +65,11 @@ impl Diag {
         }
         PollWatch {
             seq,
-            started: if self.exact { Some(Instant::now()) } else { None },
+            started: if self.exact {
+                Some(Instant::now())
+            } else {
+                None
+            },
         }
     }
 

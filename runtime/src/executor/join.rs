@@ -9,8 +9,8 @@
 //! wrapped so that its outcome is handed to the sink exactly once, and a [`SinkGuard`] reports
 //! "cancelled" if the wrapper is dropped first.
 
-use super::JoinRef;
 use super::current;
+use super::JoinRef;
 use std::any::Any;
 use std::fmt;
 use std::future::Future;

@@ -4,9 +4,9 @@
 //! Each task of the set delivers its outcome into the set's own queue (its sink), so taking the next
 //! result is O(1) however many tasks are in flight: nothing polls the tasks one by one.
 
+use super::current;
 use super::join::{JoinError, Sink};
 use super::spawn::spawn_with_sink;
-use super::current;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};

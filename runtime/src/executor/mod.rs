@@ -301,7 +301,12 @@ impl Executor {
     /// still finds the right task.
     pub(crate) fn drop_all(&self) {
         loop {
-            let batch: Vec<Task> = self.tasks.borrow().iter().map(|(_, e)| e.task.clone()).collect();
+            let batch: Vec<Task> = self
+                .tasks
+                .borrow()
+                .iter()
+                .map(|(_, e)| e.task.clone())
+                .collect();
             if batch.is_empty() {
                 break;
             }

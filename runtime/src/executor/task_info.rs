@@ -29,7 +29,10 @@ enum Name {
 }
 
 impl TaskLabel {
-    pub(crate) fn new(site: &'static Location<'static>, name: Option<Cow<'static, str>>) -> TaskLabel {
+    pub(crate) fn new(
+        site: &'static Location<'static>,
+        name: Option<Cow<'static, str>>,
+    ) -> TaskLabel {
         let name = name.map(|n| match n {
             Cow::Borrowed(s) => Name::Static(s),
             Cow::Owned(s) => Name::Shared(s.into()),

@@ -9,8 +9,8 @@
 //! `block_on`'s own future is not a spawned task; its waker is a [`MainWaker`] (safe `std::task::Wake`)
 //! that goes the same two ways.
 
-use super::raw::Notified;
 use super::current;
+use super::raw::Notified;
 use crate::driver::Unparker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -56,7 +56,8 @@ impl<S: AsRawFd> IoSource<S> {
     #[inline]
     fn reactor<R>(&self, f: impl FnOnce(&Reactor) -> R) -> R {
         context::with_io("socket I/O", |io| {
-            self.runtime.check(io.id, "socket (TcpStream, TcpListener or UdpSocket)");
+            self.runtime
+                .check(io.id, "socket (TcpStream, TcpListener or UdpSocket)");
             f(&io.reactor)
         })
     }

@@ -4,8 +4,8 @@
 //! sleep that is created and dropped (e.g. a timeout around a request that finishes first) costs nothing
 //! more than an `Instant` comparison, and one that is polled costs an O(log n) insert and an O(1) cancel.
 
-use super::timers::TimerKey;
 use super::current;
+use super::timers::TimerKey;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};

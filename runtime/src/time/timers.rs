@@ -30,7 +30,6 @@ pub(crate) struct TimerKey {
     runtime: RuntimeId,
 }
 
-
 struct Entry {
     seq: u64,
     waker: Option<Waker>,
@@ -93,7 +92,8 @@ impl Timers {
     /// # Panics
     /// If `key` comes from another runtime's store: its slot would name a stranger's timer here.
     pub(crate) fn poll_fired(&mut self, key: TimerKey, waker: &Waker) -> Option<bool> {
-        key.runtime.check(self.runtime, "Sleep (or timeout, or interval)");
+        key.runtime
+            .check(self.runtime, "Sleep (or timeout, or interval)");
         match self.entries.get_mut(key.slot) {
             Some(e) if e.seq == key.seq => {
                 if e.fired {

@@ -33,8 +33,8 @@
 pub(crate) mod monitor;
 mod report;
 
-pub use report::{SlowPoll, Stall};
 pub(crate) use report::{print_slow_poll, print_stall, SlowPollHook, StallHook};
+pub use report::{SlowPoll, Stall};
 
 use super::task_info::TaskLabel;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,7 +70,11 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    pub(crate) fn new(slow: Option<Duration>, stall: Option<Duration>, on_stall: StallHook) -> Watch {
+    pub(crate) fn new(
+        slow: Option<Duration>,
+        stall: Option<Duration>,
+        on_stall: StallHook,
+    ) -> Watch {
         Watch {
             activity: AtomicU64::new(STOPPED),
             turns: AtomicU64::new(0),
@@ -105,7 +109,12 @@ impl Watch {
     /// Poll number `seq` starts, of the task labelled `label`. `published` is the loop's memory of the
     /// label last written, so the lock is taken only when the label changes.
     #[inline]
-    pub(crate) fn poll_starts(&self, seq: u64, label: &TaskLabel, published: &mut Option<TaskLabel>) {
+    pub(crate) fn poll_starts(
+        &self,
+        seq: u64,
+        label: &TaskLabel,
+        published: &mut Option<TaskLabel>,
+    ) {
         if !matches!(published, Some(p) if p.same_as(label)) {
             *published = Some(label.clone());
             *self.lock_label() = Some(label.clone());
