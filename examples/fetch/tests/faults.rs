@@ -11,6 +11,7 @@
 //! Skips with a notice when nginx (or openssl, for TLS) is missing, unless `CI=true`.
 
 mod fetch_util;
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use std::net::SocketAddr;
