@@ -56,7 +56,11 @@ impl Hist {
         Hist(vec![0; 10_000 + 60_000])
     }
     fn record(&mut self, us: u64) {
-        let i = if us < 10_000 { us } else { 10_000 + (us / 1000).min(59_999) };
+        let i = if us < 10_000 {
+            us
+        } else {
+            10_000 + (us / 1000).min(59_999)
+        };
         self.0[i as usize] += 1;
     }
     fn merge(&mut self, other: &Hist) {
@@ -71,7 +75,11 @@ impl Hist {
         for (i, n) in self.0.iter().enumerate() {
             seen += n;
             if seen >= want {
-                return if i < 10_000 { i as f64 / 1000.0 } else { (i - 10_000) as f64 };
+                return if i < 10_000 {
+                    i as f64 / 1000.0
+                } else {
+                    (i - 10_000) as f64
+                };
             }
         }
         f64::NAN
@@ -96,7 +104,8 @@ fn main() {
         })
         .collect();
     let t0 = Instant::now();
-    while shared.connected.load(Ordering::Relaxed) + shared.failed.load(Ordering::Relaxed) < o.users {
+    while shared.connected.load(Ordering::Relaxed) + shared.failed.load(Ordering::Relaxed) < o.users
+    {
         std::thread::sleep(Duration::from_millis(50));
         if t0.elapsed() > Duration::from_secs(180) {
             break;
@@ -105,7 +114,9 @@ fn main() {
     let connected = shared.connected.load(Ordering::Relaxed);
     // A user connected on our side may still wait in the server's accept queue: measure only once
     // a warm-up line from user 0 has reached every other user.
-    while shared.warmed.load(Ordering::Relaxed) < connected.saturating_sub(1) && t0.elapsed() < Duration::from_secs(240) {
+    while shared.warmed.load(Ordering::Relaxed) < connected.saturating_sub(1)
+        && t0.elapsed() < Duration::from_secs(240)
+    {
         std::thread::sleep(Duration::from_millis(50));
     }
     let connect_s = t0.elapsed().as_secs_f64();
@@ -113,13 +124,17 @@ fn main() {
     let rss_idle = o.pid.map(|p| proc_kib(p, "VmRSS:"));
     let cpu0 = o.pid.map(proc_cpu_s);
     let phase_start = Instant::now();
-    shared.start.set(phase_start + Duration::from_millis(100)).unwrap();
+    shared
+        .start
+        .set(phase_start + Duration::from_millis(100))
+        .unwrap();
 
     let expected = (o.senders as u64) * (o.rate as u64) * (o.secs as u64) * (connected as u64 - 1);
     let send_end = Instant::now() + Duration::from_secs(o.secs as u64) + Duration::from_millis(100);
     std::thread::sleep(send_end.saturating_duration_since(Instant::now()));
     let drain_end = Instant::now() + Duration::from_secs(o.drain_secs);
-    while shared.delivered.load(Ordering::Relaxed) + shared.dropped.load(Ordering::Relaxed) < expected
+    while shared.delivered.load(Ordering::Relaxed) + shared.dropped.load(Ordering::Relaxed)
+        < expected
         && Instant::now() < drain_end
     {
         std::thread::sleep(Duration::from_millis(20));
@@ -169,7 +184,12 @@ async fn thread_main(t: usize, o: Opts, shared: Arc<Shared>) -> Hist {
             };
             let _ = stream.set_nodelay(true);
             let stream = Rc::new(stream);
-            spawn(reader(stream.clone(), hist.clone(), local.clone(), shared.clone()));
+            spawn(reader(
+                stream.clone(),
+                hist.clone(),
+                local.clone(),
+                shared.clone(),
+            ));
             if user == 0 {
                 spawn(warm_up(stream.clone(), shared.clone()));
             }
@@ -183,8 +203,12 @@ async fn thread_main(t: usize, o: Opts, shared: Arc<Shared>) -> Hist {
     // Hand the local counts to the main thread every 20 ms until it says stop.
     while !shared.done.load(Ordering::Relaxed) {
         sleep(Duration::from_millis(20)).await;
-        shared.delivered.fetch_add(local.0.replace(0), Ordering::Relaxed);
-        shared.dropped.fetch_add(local.1.replace(0), Ordering::Relaxed);
+        shared
+            .delivered
+            .fetch_add(local.0.replace(0), Ordering::Relaxed);
+        shared
+            .dropped
+            .fetch_add(local.1.replace(0), Ordering::Relaxed);
     }
     let hist = std::mem::replace(&mut *hist.borrow_mut(), Hist::new());
     hist
@@ -214,7 +238,11 @@ async fn reader(
             continue;
         }
         if let Some(notice) = text.strip_prefix("*** ") {
-            let n: u64 = notice.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let n: u64 = notice
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             local.1.set(local.1.get() + n);
             continue;
         }
@@ -236,7 +264,13 @@ async fn warm_up(stream: Rc<TcpStream>, shared: Arc<Shared>) {
 }
 
 /// Sends `rate` lines/s for `secs` seconds from the shared start, shifted by `offset`.
-async fn sender(stream: Rc<TcpStream>, shared: Arc<Shared>, offset: Duration, rate: u32, secs: u32) {
+async fn sender(
+    stream: Rc<TcpStream>,
+    shared: Arc<Shared>,
+    offset: Duration,
+    rate: u32,
+    secs: u32,
+) {
     let start = loop {
         if let Some(start) = shared.start.get() {
             break *start + offset;
@@ -273,7 +307,9 @@ fn proc_cpu_s(pid: u32) -> f64 {
 }
 
 fn num<T: std::str::FromStr>(flag: &str, value: &str) -> T {
-    value.parse().unwrap_or_else(|_| panic!("bad value {value:?} for {flag}"))
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("bad value {value:?} for {flag}"))
 }
 
 fn parse_args() -> Opts {
@@ -299,7 +335,9 @@ fn parse_args() -> Opts {
             "--secs" => o.secs = num(pair[0].as_str(), value),
             "--threads" => o.threads = num(pair[0].as_str(), value),
             "--drain-secs" => o.drain_secs = num(pair[0].as_str(), value),
-            other => panic!("unknown option {other} (see the doc comment at the top of chat-load.rs)"),
+            other => {
+                panic!("unknown option {other} (see the doc comment at the top of chat-load.rs)")
+            }
         }
     }
     o

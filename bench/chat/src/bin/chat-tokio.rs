@@ -16,7 +16,9 @@ struct Message {
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or("127.0.0.1:7002".into());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let listener = TcpListener::bind(&addr).await?;
         eprintln!("chat-tokio: listening on {addr}");
