@@ -213,6 +213,10 @@ impl<T: Clone> Receiver<T> {
     /// The poll behind [`recv`](Self::recv), for hand-written futures (and `select`-style loops: a
     /// receiver keeps its position itself, so dropping a pending `recv` loses nothing).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        crate::executor::coop::poll_budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         match self.try_recv() {
             Ok(value) => Poll::Ready(Ok(value)),
             Err(TryRecvError::Lagged(n)) => Poll::Ready(Err(RecvError::Lagged(n))),
