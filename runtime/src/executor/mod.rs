@@ -199,7 +199,10 @@ impl Executor {
 
     /// Poll `task` once (step 2) under a fresh coop budget; `task` is the ready-queue entry, dropped
     /// afterwards. Counts the poll in the task's entry and tells the watch which task is running.
-    pub(crate) fn run_task(&self, task: Task) {
+    ///
+    /// Returns true if the poll spent its whole coop budget (the loop then checks timers and I/O before
+    /// polling more tasks).
+    pub(crate) fn run_task(&self, task: Task) -> bool {
         let id = task.id();
         let watch = {
             let mut tasks = self.tasks.borrow_mut();
@@ -218,11 +221,12 @@ impl Executor {
         let Some(watch) = watch else {
             let run = task.run();
             debug_assert_eq!(run, Run::Stale);
-            return;
+            return false;
         };
-        let run = {
-            let _budget = coop::Budget::start();
-            task.run()
+        let (run, spent) = {
+            let budget = coop::Budget::start();
+            let run = task.run();
+            (run, budget.spent())
         };
         if let Some(took) = self.diag.after(watch) {
             self.timed(&task, took);
@@ -230,21 +234,24 @@ impl Executor {
         if run == Run::Finished {
             self.remove(&task);
         }
+        spent
     }
 
     /// Poll `block_on`'s own future (labelled `label`) the way tasks are polled: under a budget, watched.
-    pub(crate) fn run_main<R>(&self, label: &TaskLabel, poll: impl FnOnce() -> R) -> R {
+    /// Returns its output and whether it spent its whole budget, as [`Executor::run_task`] does.
+    pub(crate) fn run_main<R>(&self, label: &TaskLabel, poll: impl FnOnce() -> R) -> (R, bool) {
         let seq = self.polls.get() + 1;
         self.polls.set(seq);
         let watch = self.diag.before(seq, label);
-        let out = {
-            let _budget = coop::Budget::start();
-            poll()
+        let (out, spent) = {
+            let budget = coop::Budget::start();
+            let out = poll();
+            (out, budget.spent())
         };
         if let Some(took) = self.diag.after(watch) {
             self.diag.timed(label, took);
         }
-        out
+        (out, spent)
     }
 
     /// A timed poll of `task`: add it to the task's busy time and to the diagnostics.
