@@ -68,8 +68,10 @@ pub(crate) struct Executor {
     shared: Arc<Shared>,
     /// Scratch space for [`Executor::take_remote`], kept to avoid an allocation per turn.
     remote: RefCell<Vec<Notified>>,
-    /// When the current loop turn started (a task's "idle since"); set once per turn by the loop.
-    turn_start: Cell<Instant>,
+    /// When the current loop turn started (a task's "idle since"), in nanoseconds since `base`; set once
+    /// per turn by the loop.
+    turn_start: Cell<u64>,
+    base: Instant,
     /// Finished loop turns.
     turns: Cell<u64>,
     /// Slow-poll watch and counters.
@@ -92,7 +94,8 @@ impl Executor {
             polls: Cell::new(0),
             shared: Arc::new(Shared::new(unparker)),
             remote: RefCell::new(Vec::new()),
-            turn_start: Cell::new(Instant::now()),
+            turn_start: Cell::new(0),
+            base: Instant::now(),
             turns: Cell::new(0),
             diag,
         }
@@ -100,7 +103,9 @@ impl Executor {
 
     /// A new loop turn starts at `now` (the clock reading the loop makes anyway).
     pub(crate) fn set_turn_start(&self, now: Instant) {
-        self.turn_start.set(now);
+        let ns = now.saturating_duration_since(self.base).as_nanos();
+        self.turn_start
+            .set(u64::try_from(ns).unwrap_or(u64::MAX - 1));
     }
 
     /// The loop finished a turn (counted, and shown to the watchdog).
@@ -209,7 +214,7 @@ impl Executor {
             match tasks.get_mut(id) {
                 Some(e) if e.task.ptr_eq(&task) => {
                     e.polls += 1;
-                    e.last_turn = Some(self.turn_start.get());
+                    e.last_turn = self.turn_start.get();
                     let seq = self.polls.get() + 1;
                     self.polls.set(seq);
                     Some(self.diag.before(seq, &e.label))
@@ -272,7 +277,12 @@ impl Executor {
 
     /// Every live task's label and counters, in slab order.
     pub(crate) fn task_infos(&self) -> Vec<TaskInfo> {
-        self.tasks.borrow().iter().map(|(_, e)| e.info()).collect()
+        let base = self.base;
+        self.tasks
+            .borrow()
+            .iter()
+            .map(|(_, e)| e.info(base))
+            .collect()
     }
 
     /// Cancel `task` (step 4): drop its future now, or after its poll if it is the one running.
