@@ -83,14 +83,19 @@ mod send;
 mod url;
 
 pub mod connect;
-pub mod dns;
+
 pub mod proto;
 pub mod redirect;
 pub mod tls;
 
+/// Hooks for the fuzz targets (`fuzz/`); not API.
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, ErrorKind};
+pub use origin::write_origin_key;
 pub use pool::PoolStatus;
 pub use request::RequestBuilder;
 pub use resolve::ResolverKind;

@@ -62,6 +62,8 @@ mod executor;
 mod reactor;
 mod runtime;
 
+pub mod future;
+pub mod io;
 pub mod net;
 pub mod sync;
 pub mod time;
@@ -74,4 +76,5 @@ pub use executor::spawn::{spawn, spawn_named};
 pub use executor::task_info::{TaskInfo, TaskLabel};
 pub use executor::watch::{SlowPoll, Stall};
 pub use executor::yield_now;
+pub use future::join_all;
 pub use runtime::{block_on, current_stats, tasks, Runtime, Stats};
