@@ -17,6 +17,9 @@
 //!       else     → op(cx); Ready → budget - 1  (Pending spends nothing)
 //! ```
 //!
+//! A poll that spent its whole budget also ends the loop's run of tasks for this turn
+//! ([`Budget::spent`]), so timers and I/O are looked at after every 128 ready operations at most.
+//!
 //! Only `Ready` spends: a task that checks 500 idle sockets in one poll registers interest in all of
 //! them instead of running out of budget on the 129th and spinning. Outside a task poll (a test polling
 //! a channel by hand, another executor on this thread) the budget is unconstrained.
@@ -47,6 +50,16 @@ impl Budget {
     pub(crate) fn start() -> Budget {
         BUDGET.with(|b| b.set(PER_POLL));
         Budget(())
+    }
+}
+
+impl Budget {
+    /// Whether the poll used its whole budget. The loop then ends its run of tasks early and checks
+    /// timers and I/O first: a task that ran out is queued again at once, and without this a turn could
+    /// poll it (and its 128 operations) up to `max_tasks_per_turn` times before any timer fires.
+    #[inline]
+    pub(crate) fn spent(&self) -> bool {
+        BUDGET.with(Cell::get) == 0
     }
 }
 

@@ -88,7 +88,11 @@ impl Diag {
     pub(crate) fn timed(&self, label: &TaskLabel, took: Duration) {
         {
             let mut longest = self.longest.borrow_mut();
-            if longest.as_ref().map_or(true, |(d, _)| took > *d) {
+            let longer = match &*longest {
+                Some((d, _)) => took > *d,
+                None => true,
+            };
+            if longer {
                 *longest = Some((took, label.clone()));
             }
         }

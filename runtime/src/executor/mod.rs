@@ -68,8 +68,10 @@ pub(crate) struct Executor {
     shared: Arc<Shared>,
     /// Scratch space for [`Executor::take_remote`], kept to avoid an allocation per turn.
     remote: RefCell<Vec<Notified>>,
-    /// When the current loop turn started (a task's "idle since"); set once per turn by the loop.
-    turn_start: Cell<Instant>,
+    /// When the current loop turn started (a task's "idle since"), in nanoseconds since `base`; set once
+    /// per turn by the loop.
+    turn_start: Cell<u64>,
+    base: Instant,
     /// Finished loop turns.
     turns: Cell<u64>,
     /// Slow-poll watch and counters.
@@ -92,7 +94,8 @@ impl Executor {
             polls: Cell::new(0),
             shared: Arc::new(Shared::new(unparker)),
             remote: RefCell::new(Vec::new()),
-            turn_start: Cell::new(Instant::now()),
+            turn_start: Cell::new(0),
+            base: Instant::now(),
             turns: Cell::new(0),
             diag,
         }
@@ -100,7 +103,9 @@ impl Executor {
 
     /// A new loop turn starts at `now` (the clock reading the loop makes anyway).
     pub(crate) fn set_turn_start(&self, now: Instant) {
-        self.turn_start.set(now);
+        let ns = now.saturating_duration_since(self.base).as_nanos();
+        self.turn_start
+            .set(u64::try_from(ns).unwrap_or(u64::MAX - 1));
     }
 
     /// The loop finished a turn (counted, and shown to the watchdog).
@@ -199,14 +204,17 @@ impl Executor {
 
     /// Poll `task` once (step 2) under a fresh coop budget; `task` is the ready-queue entry, dropped
     /// afterwards. Counts the poll in the task's entry and tells the watch which task is running.
-    pub(crate) fn run_task(&self, task: Task) {
+    ///
+    /// Returns true if the poll spent its whole coop budget (the loop then checks timers and I/O before
+    /// polling more tasks).
+    pub(crate) fn run_task(&self, task: Task) -> bool {
         let id = task.id();
         let watch = {
             let mut tasks = self.tasks.borrow_mut();
             match tasks.get_mut(id) {
                 Some(e) if e.task.ptr_eq(&task) => {
                     e.polls += 1;
-                    e.last_turn = Some(self.turn_start.get());
+                    e.last_turn = self.turn_start.get();
                     let seq = self.polls.get() + 1;
                     self.polls.set(seq);
                     Some(self.diag.before(seq, &e.label))
@@ -218,11 +226,12 @@ impl Executor {
         let Some(watch) = watch else {
             let run = task.run();
             debug_assert_eq!(run, Run::Stale);
-            return;
+            return false;
         };
-        let run = {
-            let _budget = coop::Budget::start();
-            task.run()
+        let (run, spent) = {
+            let budget = coop::Budget::start();
+            let run = task.run();
+            (run, budget.spent())
         };
         if let Some(took) = self.diag.after(watch) {
             self.timed(&task, took);
@@ -230,21 +239,24 @@ impl Executor {
         if run == Run::Finished {
             self.remove(&task);
         }
+        spent
     }
 
     /// Poll `block_on`'s own future (labelled `label`) the way tasks are polled: under a budget, watched.
-    pub(crate) fn run_main<R>(&self, label: &TaskLabel, poll: impl FnOnce() -> R) -> R {
+    /// Returns its output and whether it spent its whole budget, as [`Executor::run_task`] does.
+    pub(crate) fn run_main<R>(&self, label: &TaskLabel, poll: impl FnOnce() -> R) -> (R, bool) {
         let seq = self.polls.get() + 1;
         self.polls.set(seq);
         let watch = self.diag.before(seq, label);
-        let out = {
-            let _budget = coop::Budget::start();
-            poll()
+        let (out, spent) = {
+            let budget = coop::Budget::start();
+            let out = poll();
+            (out, budget.spent())
         };
         if let Some(took) = self.diag.after(watch) {
             self.diag.timed(label, took);
         }
-        out
+        (out, spent)
     }
 
     /// A timed poll of `task`: add it to the task's busy time and to the diagnostics.
@@ -265,7 +277,12 @@ impl Executor {
 
     /// Every live task's label and counters, in slab order.
     pub(crate) fn task_infos(&self) -> Vec<TaskInfo> {
-        self.tasks.borrow().iter().map(|(_, e)| e.info()).collect()
+        let base = self.base;
+        self.tasks
+            .borrow()
+            .iter()
+            .map(|(_, e)| e.info(base))
+            .collect()
     }
 
     /// Cancel `task` (step 4): drop its future now, or after its poll if it is the one running.

@@ -52,8 +52,8 @@ where
 
 /// [`spawn`] with a name that diagnostics show beside the spawn site.
 ///
-/// A `&'static str` is stored as is; a `String` costs one allocation (it is shared with the watchdog
-/// thread as an `Arc<str>`).
+/// The name is copied into an `Arc<str>` (one allocation per named spawn), which the watchdog thread can
+/// share; unnamed tasks allocate nothing for their label.
 ///
 /// ```
 /// spool_runtime::block_on(async {

@@ -6,8 +6,7 @@
 //! passes its slot on), and `recv` returns one permit per value taken out. Closing the receiver
 //! closes that semaphore, which is what wakes and fails every waiting sender.
 //!
-//! ```ignore
-//! // needs block_on (un-ignore once the executor lands)
+//! ```
 //! use spool_runtime::sync::mpsc;
 //!
 //! spool_runtime::block_on(async {

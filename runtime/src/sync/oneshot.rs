@@ -3,8 +3,7 @@
 //! Typical use: a task hands back a result ("here is the response for the request you queued").
 //! Both halves share one `Rc<RefCell<..>>`; only the receiver ever waits, so there is one waker slot.
 //!
-//! ```ignore
-//! // needs block_on (un-ignore once the executor lands)
+//! ```
 //! use spool_runtime::sync::oneshot;
 //!
 //! spool_runtime::block_on(async {
