@@ -238,7 +238,7 @@ async fn connection(
     // Raced against the deadline right here rather than through `timeout_at`: an `async fn` that
     // takes the connecting future as an argument would hold it twice.
     let mut opening = pin!(conn::open(
-        &inner.resolver,
+        &inner.dialer,
         *origin,
         config.nodelay,
         &inner.tls
