@@ -6,11 +6,11 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::client::Client;
+use crate::dial::{DnsSettings, ResolverKind};
 use crate::error::{Error, ErrorKind};
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
 use crate::redirect::Policy;
-use crate::resolve::{DnsSettings, ResolverKind};
 use crate::tls::{Certificate, TlsConnectorBuilder};
 
 /// The user agent sent when the caller sets none.

@@ -30,7 +30,7 @@
 //!   feeds the state machine, the request/idle timer.
 //! - [`tls`] — HTTPS: rustls driven over the runtime's `TcpStream`, verified by default, one
 //!   session cache per client; certificate failures say why.
-//! - `resolve.rs` — host name to connection per the client's settings: the on-loop DNS stub
+//! - `dial.rs` — host name to connection per the client's settings: the on-loop DNS stub
 //!   resolver ([`dns`], the default) or `getaddrinfo` on a helper thread ([`ResolverKind`]), pinned
 //!   names, literal IPs; [`connect`] races the addresses (Happy Eyeballs, RFC 8305).
 //! - `response.rs` + `body.rs` — [`Response`] and reading its body (`chunk`, `bytes`, `text`);
@@ -72,12 +72,12 @@ mod builder;
 mod charset;
 mod client;
 mod conn;
+mod dial;
 mod error;
 mod join;
 mod origin;
 mod pool;
 mod request;
-mod resolve;
 mod response;
 mod send;
 mod url;
@@ -94,11 +94,11 @@ pub mod __fuzz;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
+pub use dial::ResolverKind;
 pub use error::{Error, ErrorKind};
 pub use origin::write_origin_key;
 pub use pool::PoolStatus;
 pub use request::RequestBuilder;
-pub use resolve::ResolverKind;
 pub use response::{Response, ResponseInfo};
 pub use url::IntoUrl;
 

@@ -20,8 +20,8 @@
 
 use bytes::{Buf, BytesMut};
 
-use super::body::Step;
 use super::error::{ProtoError, ProtoErrorKind};
+use super::framing::Step;
 use super::Limits;
 
 /// Where the decoder is inside the chunked body.

@@ -8,9 +8,9 @@
 use bytes::BytesMut;
 use http::{HeaderMap, StatusCode};
 
-use super::body::{BodyDecoder, Step};
+use super::body::BodyDecoder;
 use super::error::{ProtoError, ProtoErrorKind};
-use super::framing;
+use super::framing::{self, Step};
 use super::head::{HeadParser, Parsed};
 use super::request::{self, RequestHead, SentRequest};
 use super::{CloseReason, Event, Limits};

@@ -9,6 +9,7 @@
 //! - `request.rs` — encodes a [`RequestHead`] (origin-form target, `Host`, `Content-Length`, `User-Agent`).
 //! - `head.rs` — parses response heads with `httparse` into a [`ResponseHead`] sharing the read buffer.
 //! - `framing.rs` — RFC 9112 §6.3: how a body ends, and whether the connection can be reused.
+//! - `syntax.rs` — the field grammar they share: tokens, comma lists, `Content-Length` digits.
 //! - `body.rs` and `chunked.rs` — hand out body bytes as zero-copy [`bytes::Bytes`].
 //! - `error.rs` — [`ProtoError`] and its [`ProtoErrorKind`].
 //!
@@ -72,6 +73,7 @@ mod error;
 mod framing;
 mod head;
 mod request;
+mod syntax;
 
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};

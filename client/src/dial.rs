@@ -1,6 +1,6 @@
-//! From a host name to a connected `TcpStream`, the way the client's settings say: which resolver
-//! turns names into addresses, which names are pinned, and Happy Eyeballs (RFC 8305, see
-//! [`crate::connect`]) to race the addresses.
+//! [`Dialer`]: from a host name to a connected `TcpStream`, the way the client's settings say:
+//! which resolver turns names into addresses, which names are pinned, and Happy Eyeballs (RFC 8305,
+//! see [`crate::connect`]) to race the addresses. It resolves *and* connects, hence "dialer".
 //!
 //! Two resolvers, chosen with [`ClientBuilder::resolver`](crate::ClientBuilder::resolver):
 //! * [`ResolverKind::Stub`] (the default): the on-loop DNS stub resolver ([`spool_dns::Resolver`]):
@@ -49,8 +49,8 @@ pub(crate) struct DnsSettings {
 }
 
 impl DnsSettings {
-    /// The resolver these settings describe. Reads resolv.conf and hosts for a default stub.
-    pub(crate) fn build(&self) -> Resolver {
+    /// The dialer these settings describe. Reads resolv.conf and hosts for a default stub.
+    pub(crate) fn build(&self) -> Dialer {
         match self.kind {
             ResolverKind::Stub => {
                 let resolver = self.custom.clone().unwrap_or_else(|| {
@@ -61,7 +61,7 @@ impl DnsSettings {
                 for (host, port, addrs) in &self.pins {
                     resolver.pin(host, *port, addrs.clone());
                 }
-                Resolver::Stub {
+                Dialer::Stub {
                     dns: resolver,
                     timing: self.timing,
                 }
@@ -72,7 +72,7 @@ impl DnsSettings {
                     .iter()
                     .map(|(h, p, a)| ((normalize(h), *p), a.clone()))
                     .collect();
-                Resolver::System {
+                Dialer::System {
                     pins,
                     timing: self.timing,
                 }
@@ -87,7 +87,7 @@ fn normalize(host: &str) -> String {
 
 /// How host names become connections.
 #[derive(Debug, Clone)]
-pub(crate) enum Resolver {
+pub(crate) enum Dialer {
     /// `getaddrinfo` on a blocking helper thread, after the pins.
     System { pins: Pins, timing: HappyEyeballs },
     /// The on-loop stub resolver (which holds the pins itself).
@@ -97,11 +97,11 @@ pub(crate) enum Resolver {
     },
 }
 
-impl Resolver {
+impl Dialer {
     /// Connects to `host` (no brackets around IPv6) at `port`: resolve, then race the addresses.
     ///
     /// There is no time limit here: the caller bounds the whole attempt with the connect timeout.
-    pub(crate) async fn connect(&self, host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    pub(crate) async fn dial(&self, host: &str, port: u16) -> Result<TcpStream, ConnectError> {
         if let Ok(ip) = host.parse::<IpAddr>() {
             let addr = SocketAddr::new(ip, port);
             return connect_happy(vec![addr], HappyEyeballs::default().attempt_delay)
@@ -112,10 +112,8 @@ impl Resolver {
         // times the size of a plain connect, and a future reserves room for its largest path, so
         // every connection to a literal IP would otherwise carry them.
         match self {
-            Resolver::Stub { dns, timing } => {
-                Box::pin(connect_host(dns, host, port, *timing)).await
-            }
-            Resolver::System { pins, timing } => {
+            Dialer::Stub { dns, timing } => Box::pin(connect_host(dns, host, port, *timing)).await,
+            Dialer::System { pins, timing } => {
                 Box::pin(async {
                     let addrs = system_lookup(pins, host, port)
                         .await
