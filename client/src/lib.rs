@@ -83,6 +83,7 @@ mod send;
 mod url;
 
 pub mod connect;
+pub mod decode;
 pub mod dns;
 pub mod proto;
 pub mod redirect;
