@@ -39,6 +39,9 @@
 //!   relative `Location`s (RFC 3986 §5.2).
 //! - `url.rs` checks URLs; `origin.rs` is scheme + host + port (the pool key); `auth.rs` turns
 //!   `user:pass@` into Basic authorization.
+//! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
+//! - [`decode`] — content codings (gzip, deflate, br, zstd) decoded as the body streams, held to a
+//!   decoded-size limit.
 //! - `buffers.rs` — per-thread free lists of read and write buffers.
 //! - `error.rs` — [`Error`] and [`ErrorKind`].
 //!
@@ -76,6 +79,7 @@ mod error;
 mod join;
 mod origin;
 mod pool;
+mod redact;
 mod request;
 mod resolve;
 mod response;
@@ -93,6 +97,7 @@ pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, ErrorKind};
 pub use pool::PoolStatus;
+pub use redact::redact_url;
 pub use request::RequestBuilder;
 pub use resolve::ResolverKind;
 pub use response::{Response, ResponseInfo};

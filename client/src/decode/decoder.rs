@@ -24,7 +24,9 @@ pub(super) type Sink<'a> = dyn FnMut(&[u8]) -> Result<(), DecodeError> + 'a;
 /// assert_eq!((d.wire_bytes(), d.decoded_bytes()), (25, 5));
 ///
 /// let mut small = Decoder::new(&[Coding::Gzip], Some(3));
-/// let err = small.decode(gz, &mut Vec::new()).unwrap_err();
+/// let mut out = Vec::new();
+/// let err = small.decode(gz, &mut out).and_then(|()| small.finish(&mut out)).unwrap_err();
+/// assert_eq!(out, b"hel");
 /// assert_eq!(err, DecodeError::TooLarge { limit: 3 });
 /// # Ok::<(), DecodeError>(())
 /// ```
@@ -53,7 +55,8 @@ struct Slot {
 enum Stage {
     Gzip(Gzip),
     Deflate(Deflate),
-    Brotli(Brotli),
+    /// Boxed: brotli's state is several times the size of the other stages'.
+    Brotli(Box<Brotli>),
     Zstd(Zstd),
 }
 
@@ -62,7 +65,7 @@ impl Stage {
         match coding {
             Coding::Gzip => Stage::Gzip(Gzip::new()),
             Coding::Deflate => Stage::Deflate(Deflate::new()),
-            Coding::Brotli => Stage::Brotli(Brotli::new()),
+            Coding::Brotli => Stage::Brotli(Box::new(Brotli::new())),
             Coding::Zstd => Stage::Zstd(Zstd::new()),
         }
     }
@@ -108,6 +111,10 @@ impl Decoder {
     }
 
     /// Decodes the next piece of the body, appending the decoded bytes to `out`.
+    ///
+    /// Output may lag the input by one step: flate2's gzip writer hands out what a call decoded
+    /// at the next call (or at [`finish`](Self::finish)), so a piece's bytes can appear with the
+    /// next piece's.
     ///
     /// On [`DecodeError::TooLarge`], `out` has received the bytes up to the limit and no more.
     /// After any error the decoder is failed: later calls return the same error.

@@ -11,9 +11,9 @@ fn sample(len: usize) -> Vec<u8> {
     let mut x: u32 = 7;
     while out.len() < len {
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-        write!(
+        writeln!(
             out,
-            "<li id=\"{}\">item {} of the list</li>\n",
+            "<li id=\"{}\">item {} of the list</li>",
             x >> 16,
             x % 977
         )

@@ -59,12 +59,12 @@ fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
 
 /// A `Time` (UTCTime or GeneralizedTime, both in UTC with seconds, as RFC 5280 §4.1.2.5 asks).
 fn time(input: &[u8]) -> Option<(UnixTime, &[u8])> {
-    let (tag, text, after) = match input.first()? {
-        &UTC_TIME => {
+    let (tag, text, after) = match *input.first()? {
+        UTC_TIME => {
             let (text, rest) = element(input, UTC_TIME)?;
             (UTC_TIME, text, rest)
         }
-        &GENERALIZED_TIME => {
+        GENERALIZED_TIME => {
             let (text, rest) = element(input, GENERALIZED_TIME)?;
             (GENERALIZED_TIME, text, rest)
         }
