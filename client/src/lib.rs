@@ -88,14 +88,18 @@ mod url;
 
 pub mod connect;
 pub mod decode;
-pub mod dns;
 pub mod proto;
 pub mod redirect;
 pub mod tls;
 
+/// Hooks for the fuzz targets (`fuzz/`); not API.
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{Error, ErrorKind};
+pub use origin::write_origin_key;
 pub use pool::PoolStatus;
 pub use redact::redact_url;
 pub use request::RequestBuilder;

@@ -3,7 +3,7 @@
 //! [`crate::connect`]) to race the addresses.
 //!
 //! Two resolvers, chosen with [`ClientBuilder::resolver`](crate::ClientBuilder::resolver):
-//! * [`ResolverKind::Stub`] (the default): the on-loop DNS stub resolver ([`crate::dns::Resolver`]):
+//! * [`ResolverKind::Stub`] (the default): the on-loop DNS stub resolver ([`spool_dns::Resolver`]):
 //!   UDP queries from the loop itself, a cache, and connecting starts as soon as the first address
 //!   family has answered.
 //! * [`ResolverKind::System`]: `getaddrinfo` (through `std::net::ToSocketAddrs`) on a helper thread
@@ -19,7 +19,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use spool_runtime::net::TcpStream;
 
 use crate::connect::{connect_happy, connect_host, ConnectError, HappyEyeballs};
-use crate::dns::{self, DnsError, DnsErrorKind};
+use spool_dns::{self as dns, DnsError, DnsErrorKind};
 
 /// Which resolver a [`Client`](crate::Client) uses for host names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -40,19 +40,26 @@
 #![warn(missing_docs)]
 
 mod blocking;
+mod builder;
 mod context;
 mod driver;
 mod executor;
 mod reactor;
 mod runtime;
 
+pub mod future;
+pub mod io;
 pub mod net;
 pub mod sync;
 pub mod time;
 
 pub use blocking::{spawn_blocking, BlockingTask};
+pub use builder::Builder;
 pub use executor::join::{JoinError, JoinHandle};
 pub use executor::join_set::JoinSet;
-pub use executor::spawn::spawn;
+pub use executor::spawn::{spawn, spawn_named};
+pub use executor::task_info::{TaskInfo, TaskLabel};
+pub use executor::watch::{SlowPoll, Stall};
 pub use executor::yield_now;
-pub use runtime::{block_on, current_stats, Builder, Runtime, Stats};
+pub use future::join_all;
+pub use runtime::{block_on, current_stats, tasks, Runtime, Stats};

@@ -92,7 +92,9 @@ use bytes::Bytes;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest response head (status line and headers, line ends included). Counted while the head is
-    /// still arriving, so a head that never ends fails at this size. Default 64 KiB.
+    /// still arriving, so a head that never ends fails at this size. The interim (1xx) responses before
+    /// a final one are bounded by it too, all together: any number of them, while their bytes fit.
+    /// Default 64 KiB.
     pub max_head_bytes: usize,
     /// Most header fields in one head. Default 128.
     pub max_headers: usize,
@@ -100,8 +102,6 @@ pub struct Limits {
     pub max_chunk_ext_bytes: usize,
     /// Most trailer-section bytes in one chunked body (trailers are read and dropped). Default 16 KiB.
     pub max_trailer_bytes: usize,
-    /// Most interim (1xx) responses before the final one. Default 16.
-    pub max_interim_responses: usize,
 }
 
 impl Default for Limits {
@@ -111,7 +111,6 @@ impl Default for Limits {
             max_headers: 128,
             max_chunk_ext_bytes: 16 * 1024,
             max_trailer_bytes: 16 * 1024,
-            max_interim_responses: 16,
         }
     }
 }

@@ -37,6 +37,9 @@ use super::store_waker;
 
 /// Creates a channel that buffers up to `capacity` values.
 ///
+/// The queue allocates as values arrive, not up front: an idle `channel(256)` costs one small
+/// allocation (the shared state), not 256 slots. It never holds more than `capacity` values.
+///
 /// # Panics
 /// If `capacity` is 0 (a rendezvous channel is not supported).
 ///
@@ -51,7 +54,7 @@ use super::store_waker;
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc channel capacity must be at least 1");
     let state = State {
-        queue: VecDeque::with_capacity(capacity),
+        queue: VecDeque::new(), // grows on demand; `slots` is what bounds it
         rx_waker: None,
         senders: 1,
     };
@@ -194,6 +197,10 @@ impl<T> Receiver<T> {
 
     /// The poll behind [`recv`](Self::recv), for hand-written futures.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        crate::executor::coop::poll_budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         match self.try_recv() {
             Ok(value) => Poll::Ready(Some(value)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
@@ -310,6 +317,10 @@ impl fmt::Display for TryRecvError {
 }
 
 impl std::error::Error for TryRecvError {}
+
+#[path = "mpsc_unbounded.rs"]
+mod unbounded;
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 #[cfg(test)]
 #[path = "mpsc_tests.rs"]

@@ -139,6 +139,12 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::executor::coop::poll_budgeted(cx, |cx| self.poll_unbudgeted(cx))
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_unbudgeted(&self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let mut shared = self.shared.borrow_mut();
         if let Some(value) = shared.value.take() {
             return Poll::Ready(Ok(value));
