@@ -39,6 +39,9 @@
 //!   relative `Location`s (RFC 3986 §5.2).
 //! - `url.rs` checks URLs; `origin.rs` is scheme + host + port (the pool key); `auth.rs` turns
 //!   `user:pass@` into Basic authorization.
+//! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
+//! - [`decode`] — content codings (gzip, deflate, br, zstd) decoded as the body streams, held to a
+//!   decoded-size limit.
 //! - `buffers.rs` — per-thread free lists of read and write buffers.
 //! - `error.rs` — [`Error`] and [`ErrorKind`].
 //!
@@ -77,13 +80,14 @@ mod error;
 mod join;
 mod origin;
 mod pool;
+mod redact;
 mod request;
 mod response;
 mod send;
 mod url;
 
 pub mod connect;
-
+pub mod decode;
 pub mod proto;
 pub mod redirect;
 pub mod tls;
@@ -98,6 +102,7 @@ pub use dial::ResolverKind;
 pub use error::{Error, ErrorKind};
 pub use origin::write_origin_key;
 pub use pool::PoolStatus;
+pub use redact::redact_url;
 pub use request::RequestBuilder;
 pub use response::{Response, ResponseInfo};
 pub use url::IntoUrl;
