@@ -43,7 +43,7 @@ pub fn url_hash(url: &str, scratch: &mut String) -> u64 {
 
 /// The one place that names the origin parser (the scheduler's per-host key).
 fn origin_of(url: &str, out: &mut String) -> bool {
-    crate::origin::write_origin(url.trim(), out)
+    spool_client::write_origin_key(url.trim(), out)
 }
 
 /// `--shard K/N`: this process takes the URLs whose hash modulo `count` is `index`.

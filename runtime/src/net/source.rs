@@ -14,10 +14,17 @@
 //!
 //! Dropping an `IoSource` deregisters the socket and then closes it, so a task that is aborted closes its
 //! connections and the peer sees EOF.
+//!
+//! The reactor key is only meaningful in the runtime that issued it, so the source keeps that runtime's
+//! id beside it and every use checks it ([`IoSource::reactor`]): a socket carried into another
+//! `block_on` panics with a message naming the problem, instead of reading (or, on drop, deregistering)
+//! whatever socket holds the same key there. Every completed operation also spends the task's
+//! cooperative budget ([`poll_io`](IoSource::poll_io), see `executor/coop.rs`).
 
-use crate::context;
+use crate::context::{self, RuntimeId};
 use crate::driver::Ready;
-use crate::reactor::Direction;
+use crate::executor::coop;
+use crate::reactor::{Direction, Reactor};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
@@ -26,18 +33,32 @@ pub(crate) struct IoSource<S: AsRawFd> {
     /// `None` only during drop.
     sock: Option<S>,
     key: usize,
+    /// The runtime whose reactor issued `key`.
+    runtime: RuntimeId,
 }
 
 impl<S: AsRawFd> IoSource<S> {
     /// Register `sock` (already non-blocking) with the current runtime's reactor.
     pub(crate) fn new(sock: S, initial: Ready) -> io::Result<IoSource<S>> {
         let fd = sock.as_raw_fd();
-        let key = context::with_core("creating a socket", |core| {
-            core.reactor.register(fd, initial)
+        let (key, runtime) = context::with_io("creating a socket", |io| {
+            io.reactor.register(fd, initial).map(|key| (key, io.id))
         })?;
         Ok(IoSource {
             sock: Some(sock),
             key,
+            runtime,
+        })
+    }
+
+    /// Run `f` with the reactor of the current runtime, which must be the one this socket registered
+    /// with (else a panic saying so).
+    #[inline]
+    fn reactor<R>(&self, f: impl FnOnce(&Reactor) -> R) -> R {
+        context::with_io("socket I/O", |io| {
+            self.runtime
+                .check(io.id, "socket (TcpStream, TcpListener or UdpSocket)");
+            f(&io.reactor)
         })
     }
 
@@ -47,27 +68,35 @@ impl<S: AsRawFd> IoSource<S> {
 
     /// Wait until `dir` is (probably) ready.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Ready> {
-        context::with_core("socket I/O", |core| {
-            core.reactor.poll_ready(self.key, dir, cx)
-        })
+        self.reactor(|r| r.poll_ready(self.key, dir, cx))
     }
 
     /// Whether `dir` is marked ready, without parking a waker.
     pub(crate) fn is_ready(&self, dir: Direction) -> bool {
-        context::with_core("socket I/O", |core| core.reactor.is_ready(self.key, dir))
+        self.reactor(|r| r.is_ready(self.key, dir))
     }
 
     pub(crate) fn clear_ready(&self, dir: Direction) {
-        context::with_core("socket I/O", |core| core.reactor.clear_ready(self.key, dir));
+        self.reactor(|r| r.clear_ready(self.key, dir));
     }
 
     /// Forget one readiness flag only (see [`crate::reactor::Reactor::clear_flag`]).
     pub(crate) fn clear_flag(&self, flag: Ready) {
-        context::with_core("socket I/O", |core| core.reactor.clear_flag(self.key, flag));
+        self.reactor(|r| r.clear_flag(self.key, flag));
     }
 
-    /// Run `op` until it does not say `WouldBlock`, waiting for readiness in `dir` in between.
+    /// Run `op` until it does not say `WouldBlock`, waiting for readiness in `dir` in between; under the
+    /// task's cooperative budget (`Pending` once the poll has done its share of ready operations).
     pub(crate) fn poll_io<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        coop::poll_budgeted(cx, |cx| self.poll_io_unbudgeted(dir, cx, op))
+    }
+
+    fn poll_io_unbudgeted<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
@@ -106,8 +135,14 @@ impl<S: AsRawFd> Drop for IoSource<S> {
     fn drop(&mut self) {
         if let Some(sock) = self.sock.take() {
             let fd = sock.as_raw_fd();
-            // Deregister first, while the fd number still names this socket; then close it.
-            context::try_with_core(|core| core.reactor.deregister(self.key, fd));
+            // Deregister first, while the fd number still names this socket; then close it. Only in our
+            // own runtime: elsewhere `key` names another socket. (Closing the fd removes it from our
+            // epoll set anyway; the slot stays in our runtime's slab until that runtime is dropped.)
+            context::try_with_io(|io| {
+                if io.id == self.runtime {
+                    io.reactor.deregister(self.key, fd)
+                }
+            });
             drop(sock);
         }
     }
