@@ -31,6 +31,8 @@ pub(crate) struct Config {
     pub nodelay: bool,
     /// Which resolver, name servers and pinned names; Happy Eyeballs timing.
     pub dns: DnsSettings,
+    /// Send `Accept-Encoding` and decode compressed bodies (see `decoded.rs`).
+    pub decompress: bool,
 }
 
 /// Builds a [`Client`] with settings other than the defaults.
@@ -58,6 +60,7 @@ pub(crate) struct Config {
 /// | [`add_root_certificate`](Self::add_root_certificate) | none |
 /// | [`tls_session_cache_hosts`](Self::tls_session_cache_hosts) | 512 |
 /// | [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs) | false |
+/// | [`decompress`](Self::decompress) (gzip, deflate, br, zstd) | true |
 ///
 /// ```
 /// use std::time::Duration;
@@ -101,6 +104,7 @@ impl Default for ClientBuilder {
                 user_agent: Some(DEFAULT_USER_AGENT.to_string()),
                 nodelay: true,
                 dns: DnsSettings::default(),
+                decompress: true,
             },
             max_idle_per_host: None,
             max_idle: None,
@@ -313,6 +317,25 @@ impl ClientBuilder {
     /// only. Default false.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.tls = self.tls.danger_accept_invalid_certs(accept);
+        self
+    }
+
+    /// Whether to ask for compressed bodies and decode them (default true, as aiohttp and httpx
+    /// do; reqwest with its `gzip`/`brotli`/`zstd`/`deflate` features).
+    ///
+    /// On: every request says `Accept-Encoding: gzip, deflate, br, zstd` unless it sets its own
+    /// `Accept-Encoding` (or a `Range`), and a response with `Content-Encoding` is decoded as it
+    /// is read, whatever the request asked. Such a response loses its `Content-Encoding` and
+    /// `Content-Length` headers, as in reqwest: they describe the bytes on the wire, not the body
+    /// the caller gets ([`Response::content_length`](crate::Response::content_length) is then
+    /// `None`; [`Response::wire_bytes`](crate::Response::wire_bytes) counts the compressed bytes).
+    /// [`max_body_bytes`](Self::max_body_bytes) counts decoded bytes, so a decompression bomb
+    /// stops at it with [`ErrorKind::TooLarge`]; a coding spool does not know, or a corrupt or
+    /// truncated stream, is [`ErrorKind::Decode`].
+    ///
+    /// Off: no `Accept-Encoding` is added and bodies come exactly as sent.
+    pub fn decompress(mut self, enabled: bool) -> Self {
+        self.config.decompress = enabled;
         self
     }
 

@@ -56,6 +56,9 @@ pub enum ErrorKind {
     /// Reading or writing the connection failed (reset, broken pipe), or the server closed it before
     /// answering.
     Io,
+    /// A compressed body could not be decoded: a `Content-Encoding` spool does not know, or a
+    /// corrupt or truncated stream (see [`ClientBuilder::decompress`](crate::ClientBuilder::decompress)).
+    Decode,
 }
 
 impl ErrorKind {
@@ -74,6 +77,7 @@ impl ErrorKind {
             Self::TooManyRedirects => "too many redirects",
             Self::Redirect => "redirect not followed",
             Self::Io => "I/O error",
+            Self::Decode => "body decoding failed",
         }
     }
 }

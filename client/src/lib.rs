@@ -41,7 +41,8 @@
 //!   `user:pass@` into Basic authorization.
 //! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
 //! - [`decode`] — content codings (gzip, deflate, br, zstd) decoded as the body streams, held to a
-//!   decoded-size limit.
+//!   decoded-size limit; `decoded.rs` puts them between a response's body and its reader
+//!   ([`ClientBuilder::decompress`], on by default).
 //! - `buffers.rs` — per-thread free lists of read and write buffers.
 //! - `error.rs` — [`Error`] and [`ErrorKind`].
 //!
@@ -64,7 +65,7 @@
 //!    (buffers released) or is closed. Dropping a response early closes its connection.
 //!
 //! ## What it does not do (yet)
-//! HTTP/2, pipelining, proxies, cookies, compression, chunked request bodies.
+//! HTTP/2, pipelining, proxies, cookies, chunked request bodies.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -75,6 +76,7 @@ mod builder;
 mod charset;
 mod client;
 mod conn;
+mod decoded;
 mod dial;
 mod error;
 mod join;

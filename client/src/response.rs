@@ -5,12 +5,14 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Uri, Version};
 
 use crate::body::Body;
 use crate::buffers;
 use crate::charset;
+use crate::decode;
+use crate::decoded::Decoding;
 use crate::error::Error;
 use crate::proto::ResponseHead;
 
@@ -52,6 +54,10 @@ pub struct Response {
     body: Body,
     info: ResponseInfo,
     max_body_bytes: u64,
+    /// Set when the body is compressed and the client decodes (boxed: rare, and large).
+    decoding: Option<Box<Decoding>>,
+    /// Body bytes received as sent, when not decoding (`decoding` counts its own).
+    wire: u64,
 }
 
 impl Response {
@@ -62,16 +68,35 @@ impl Response {
         body: Body,
         info: ResponseInfo,
         max_body_bytes: u64,
+        decompress: bool,
     ) -> Response {
+        let mut headers = head.headers;
+        let mut content_length = content_length;
+        let mut decoding = None;
+        if decompress && headers.contains_key(CONTENT_ENCODING) {
+            let codings = decode::codings(&headers);
+            if codings.as_ref().map_or(true, |c| !c.is_empty()) {
+                if codings.is_ok() {
+                    // They describe the bytes on the wire, not the body the caller gets (reqwest
+                    // removes them too).
+                    headers.remove(CONTENT_ENCODING);
+                    headers.remove(CONTENT_LENGTH);
+                    content_length = None;
+                }
+                decoding = Some(Box::new(Decoding::new(codings)));
+            }
+        }
         Response {
             status: head.status,
             version: head.version,
-            headers: Headers(head.headers),
+            headers: Headers(headers),
             content_length,
             url,
             body,
             info,
             max_body_bytes,
+            decoding,
+            wire: 0,
         }
     }
 
@@ -129,7 +154,32 @@ impl Response {
     /// ```
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         let url = &self.url;
-        self.body.chunk().await.map_err(|e| e.with_url(url))
+        let piece = match &mut self.decoding {
+            Some(decoding) => decoding.chunk(&mut self.body).await,
+            None => {
+                let piece = self.body.chunk().await;
+                if let Ok(Some(data)) = &piece {
+                    self.wire += data.len() as u64;
+                }
+                piece
+            }
+        };
+        piece.map_err(|e| e.with_url(url))
+    }
+
+    /// Body bytes received so far as the server sent them (after the transfer framing, before
+    /// content decoding): the compressed size of a decoded body, otherwise the bytes handed out.
+    pub fn wire_bytes(&self) -> u64 {
+        match &self.decoding {
+            Some(decoding) => decoding.wire_bytes(),
+            None => self.wire,
+        }
+    }
+
+    /// Whether the body is being decoded from a `Content-Encoding` (whose header has then been
+    /// removed; see [`ClientBuilder::decompress`](crate::ClientBuilder::decompress)).
+    pub fn is_decoded(&self) -> bool {
+        self.decoding.is_some()
     }
 
     /// The whole body. More than the client's `max_body_bytes` (10 MiB by default) is
@@ -142,12 +192,15 @@ impl Response {
             mut body,
             url,
             max_body_bytes,
+            decoding,
             ..
         } = self;
         async move {
-            body.collect(max_body_bytes, length)
-                .await
-                .map_err(|e| e.with_url(&url))
+            let result = match decoding {
+                Some(mut decoding) => decoding.collect(&mut body, max_body_bytes).await,
+                None => body.collect(max_body_bytes, length).await,
+            };
+            result.map_err(|e| e.with_url(&url))
         }
     }
 

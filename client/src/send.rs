@@ -130,6 +130,7 @@ fn execute<'a>(
                 headers: &req.headers,
                 body_len: req.body.as_ref().map(|b| b.len() as u64),
                 user_agent: config.user_agent.as_deref(),
+                accept_encoding: config.decompress.then_some(crate::decode::ACCEPT_ENCODING),
             };
             let body = req.body.as_deref().unwrap_or_default();
             // One inner future for "write, then read the head", so that no intermediate result is
@@ -196,6 +197,9 @@ fn execute<'a>(
                 body,
                 info,
                 config.max_body_bytes,
+                // A bodiless response keeps its headers as they are (a HEAD's length says what a
+                // GET would get, compressed).
+                config.decompress && !bodiless,
             ));
         }
     }

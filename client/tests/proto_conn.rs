@@ -204,6 +204,7 @@ fn request_connection_close_ends_the_connection() {
         headers: &headers,
         body_len: None,
         user_agent: None,
+        accept_encoding: None,
     };
     conn.encode_request(&req, &mut Vec::new()).unwrap();
     let out = receive(&mut conn, &[OK_HI], false);
@@ -242,6 +243,7 @@ fn send_err(conn: &mut ClientConn) -> ProtoErrorKind {
         headers: &headers,
         body_len: None,
         user_agent: None,
+        accept_encoding: None,
     };
     let mut out = Vec::new();
     let err = conn.encode_request(&req, &mut out).unwrap_err();

@@ -19,6 +19,7 @@ fn encode(
         headers,
         body_len,
         user_agent: ua,
+        accept_encoding: None,
     };
     let mut out = Vec::new();
     ClientConn::new(Limits::default())
@@ -42,6 +43,7 @@ fn refuse(
         headers,
         body_len,
         user_agent: ua,
+        accept_encoding: None,
     };
     let mut out = b"previous".to_vec();
     let mut conn = ClientConn::new(Limits::default());

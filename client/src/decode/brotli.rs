@@ -4,6 +4,8 @@
 //! Memory: the decoder allocates the window the stream declares, at most 16 MiB (window bits
 //! ≤ 24; the "large window" extension, which allows 1 GiB, is not turned on).
 
+use std::cell::Cell;
+
 use brotli_decompressor::{BrotliDecompressStream, BrotliResult, BrotliState, StandardAlloc};
 
 use super::coding::Coding;
@@ -16,6 +18,8 @@ pub(super) struct Brotli {
     state: BrotliState<StandardAlloc, StandardAlloc, StandardAlloc>,
     scratch: Vec<u8>,
     ended: bool,
+    /// A paused call left output inside the decoder.
+    pending: bool,
 }
 
 impl std::fmt::Debug for Brotli {
@@ -36,15 +40,22 @@ impl Brotli {
             ),
             scratch: vec![0; SCRATCH],
             ended: false,
+            pending: false,
         }
     }
 
-    pub(super) fn push(&mut self, input: &[u8], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    pub(super) fn push(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_>,
+        full: &Cell<bool>,
+    ) -> Result<usize, DecodeError> {
         let mut offset = 0;
+        self.pending = false;
         loop {
             if self.ended {
                 if offset == input.len() {
-                    return Ok(());
+                    return Ok(offset);
                 }
                 return Err(DecodeError::corrupt(
                     Coding::Brotli,
@@ -70,9 +81,14 @@ impl Brotli {
             }
             match result {
                 BrotliResult::ResultSuccess => self.ended = true,
+                BrotliResult::NeedsMoreOutput if full.get() => {
+                    // Paused: the state may hold more output even with all input taken.
+                    self.pending = true;
+                    return Ok(offset);
+                }
                 // The scratch buffer was full: go round for the rest.
                 BrotliResult::NeedsMoreOutput => {}
-                BrotliResult::NeedsMoreInput => return Ok(()),
+                BrotliResult::NeedsMoreInput => return Ok(offset),
                 BrotliResult::ResultFailure => {
                     return Err(DecodeError::corrupt(
                         Coding::Brotli,
@@ -83,8 +99,16 @@ impl Brotli {
         }
     }
 
-    pub(super) fn finish(&mut self, _sink: &mut Sink<'_>) -> Result<(), DecodeError> {
-        // `push` drains every output the input allows, so there is nothing left to flush.
+    /// Whether a paused call left output inside the decoder (drained by pushing no input).
+    pub(super) fn pending(&self) -> bool {
+        self.pending
+    }
+
+    pub(super) fn finish(&mut self, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+        // An unpaused `push` drains every output the input allows; a paused one is drained here.
+        if self.pending {
+            self.push(&[], sink, &Cell::new(false))?;
+        }
         if self.ended {
             Ok(())
         } else {

@@ -1,5 +1,7 @@
 //! [`Decoder`]: the stages that undo one response's content codings, fed as the body arrives.
 
+use std::cell::Cell;
+
 use super::brotli::Brotli;
 use super::coding::Coding;
 use super::error::DecodeError;
@@ -70,12 +72,28 @@ impl Stage {
         }
     }
 
-    fn push(&mut self, input: &[u8], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    /// Decodes `input` until it is used up or `full` is set (by the sink); returns how much of
+    /// it was taken.
+    fn push(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_>,
+        full: &Cell<bool>,
+    ) -> Result<usize, DecodeError> {
         match self {
-            Stage::Gzip(s) => s.push(input, sink),
-            Stage::Deflate(s) => s.push(input, sink),
-            Stage::Brotli(s) => s.push(input, sink),
-            Stage::Zstd(s) => s.push(input, sink),
+            Stage::Gzip(s) => s.push(input, sink, full),
+            Stage::Deflate(s) => s.push(input, sink, full),
+            Stage::Brotli(s) => s.push(input, sink, full),
+            Stage::Zstd(s) => s.push(input, sink, full),
+        }
+    }
+
+    /// A paused push left output inside the codec, which a push of no input drains.
+    fn pending(&self) -> bool {
+        match self {
+            Stage::Gzip(_) | Stage::Deflate(_) => false,
+            Stage::Brotli(s) => s.pending(),
+            Stage::Zstd(s) => s.pending(),
         }
     }
 
@@ -131,6 +149,80 @@ impl Decoder {
             push_through(&mut self.stages, input, out, limit)
         };
         self.fail_on(result)
+    }
+
+    /// Like [`decode`](Self::decode), but stops once `out` holds `budget` bytes or more, and
+    /// returns how much of `input` it took: feed the rest (and, while
+    /// [`has_pending`](Self::has_pending), an empty slice) on later calls. This bounds the memory
+    /// one call costs even when the limit is high: a call hands out at most `budget` plus one
+    /// decoding step (32 KiB, or a zstd block of 128 KiB) from the first stage. (In a stack of
+    /// codings, the inner stages decode each 32 KiB piece of the first whole, under the limit.)
+    ///
+    /// ```
+    /// use spool_client::decode::{Coding, Decoder};
+    /// let wire = {
+    ///     use std::io::Write;
+    ///     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    ///     e.write_all(&vec![b'a'; 1 << 20]).unwrap();
+    ///     e.finish().unwrap()
+    /// };
+    /// let mut d = Decoder::new(&[Coding::Gzip], None);
+    /// let (mut rest, mut total) = (&wire[..], 0);
+    /// while !rest.is_empty() || d.has_pending() {
+    ///     let mut out = Vec::new();
+    ///     let taken = d.decode_some(rest, &mut out, 16 * 1024).unwrap();
+    ///     assert!(out.len() <= 16 * 1024 + 32 * 1024);
+    ///     total += out.len();
+    ///     rest = &rest[taken..];
+    /// }
+    /// let mut out = Vec::new();
+    /// d.finish(&mut out).unwrap();
+    /// assert_eq!(total + out.len(), 1 << 20);
+    /// ```
+    pub fn decode_some(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        budget: usize,
+    ) -> Result<usize, DecodeError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let limit = self.limit;
+        let Some((first, rest)) = self.stages.split_first_mut() else {
+            let take = input.len().min(budget.saturating_sub(out.len()).max(1));
+            let mut produced = self.wire;
+            self.wire += take as u64;
+            let result = forward(&mut produced, &input[..take], &mut [], out, limit);
+            return self.fail_on(result).map(|()| take);
+        };
+        let full = Cell::new(out.len() >= budget);
+        if full.get() {
+            return Ok(0);
+        }
+        let produced = &mut first.produced;
+        let result = first.stage.push(
+            input,
+            &mut |piece| {
+                let r = forward(produced, piece, rest, out, limit);
+                full.set(out.len() >= budget);
+                r
+            },
+            &full,
+        );
+        match result {
+            Ok(taken) => {
+                self.wire += taken as u64;
+                Ok(taken)
+            }
+            Err(e) => self.fail_on(Err(e)).map(|()| 0),
+        }
+    }
+
+    /// Whether the first stage holds decoded output from a paused
+    /// [`decode_some`](Self::decode_some), to be drained by calling it with no input.
+    pub fn has_pending(&self) -> bool {
+        self.failed.is_none() && self.stages.first().is_some_and(|s| s.stage.pending())
     }
 
     /// Ends the body: flushes what the stages still hold and checks each saw the end of its
@@ -196,9 +288,15 @@ fn push_through(
         }
         Some((first, rest)) => {
             let produced = &mut first.produced;
-            first.stage.push(input, &mut |piece| {
-                forward(produced, piece, rest, out, limit)
-            })
+            let never = Cell::new(false);
+            first
+                .stage
+                .push(
+                    input,
+                    &mut |piece| forward(produced, piece, rest, out, limit),
+                    &never,
+                )
+                .map(drop)
         }
     }
 }

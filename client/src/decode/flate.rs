@@ -9,6 +9,7 @@
 //!   (compression method 8, window ≤ 32 KiB, header check a multiple of 31) is zlib; anything
 //!   else is taken as raw deflate — the same outcome as curl's retry-as-raw on a bad zlib header.
 
+use std::cell::Cell;
 use std::io::Write;
 
 use flate2::write::MultiGzDecoder;
@@ -39,10 +40,15 @@ impl Gzip {
 
     pub(super) fn push(
         &mut self,
-        mut input: &[u8],
+        input: &[u8],
         sink: &mut Sink<'_>,
-    ) -> Result<(), DecodeError> {
-        while !input.is_empty() {
+        full: &Cell<bool>,
+    ) -> Result<usize, DecodeError> {
+        let whole = input.len();
+        let mut input = input;
+        // Each write decodes at most flate2's 32 KiB buffer, so pausing between writes bounds
+        // what one call hands on.
+        while !input.is_empty() && !full.get() {
             let taken = self
                 .inner
                 .write(input)
@@ -56,7 +62,7 @@ impl Gzip {
             }
             input = &input[taken..];
         }
-        Ok(())
+        Ok(whole - input.len())
     }
 
     pub(super) fn finish(&mut self, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
@@ -115,13 +121,18 @@ impl Deflate {
         }
     }
 
-    pub(super) fn push(&mut self, input: &[u8], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    pub(super) fn push(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_>,
+        full: &Cell<bool>,
+    ) -> Result<usize, DecodeError> {
         if input.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         if self.inflate.is_none() {
             let Some(&first) = self.held.as_ref().or(input.first()) else {
-                return Ok(());
+                return Ok(0);
             };
             let second = if self.held.is_some() {
                 input[0]
@@ -129,23 +140,32 @@ impl Deflate {
                 b
             } else {
                 self.held = Some(first);
-                return Ok(());
+                return Ok(1);
             };
             self.inflate = Some(Decompress::new(is_zlib_header(first, second)));
             self.scratch = vec![0; SCRATCH];
             if let Some(byte) = self.held.take() {
-                self.inflate_from(&[byte], sink)?;
+                // One byte, never paused: always taken whole.
+                self.inflate_from(&[byte], sink, &Cell::new(false))?;
             }
         }
-        self.inflate_from(input, sink)
+        self.inflate_from(input, sink, full)
     }
 
-    fn inflate_from(&mut self, mut input: &[u8], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    /// Inflates `input` until it is used up or `full` is set; returns how much was taken.
+    fn inflate_from(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_>,
+        full: &Cell<bool>,
+    ) -> Result<usize, DecodeError> {
+        let whole = input.len();
+        let mut input = input;
         let inflate = self.inflate.as_mut().expect("chosen before inflating");
         loop {
             if self.ended {
                 if input.is_empty() {
-                    return Ok(());
+                    return Ok(whole);
                 }
                 return Err(DecodeError::corrupt(
                     Coding::Deflate,
@@ -167,10 +187,15 @@ impl Deflate {
                 self.ended = true;
                 continue;
             }
+            // Paused only with input left: once all of it is taken, what the inflater still
+            // holds is a few bits' worth, drained by the next steps.
+            if full.get() && !input.is_empty() {
+                return Ok(whole - input.len());
+            }
             // Done when nothing moved: all input taken and no output pending.
             if taken == 0 && made == 0 {
                 if input.is_empty() {
-                    return Ok(());
+                    return Ok(whole);
                 }
                 return Err(DecodeError::corrupt(Coding::Deflate, "the decoder stalled"));
             }
@@ -180,7 +205,7 @@ impl Deflate {
     pub(super) fn finish(&mut self, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
         if self.inflate.is_some() && !self.ended {
             // Output still inside the inflater (the scratch buffer was full) comes out now.
-            self.inflate_from(&[], sink)?;
+            self.inflate_from(&[], sink, &Cell::new(false))?;
         }
         if self.ended {
             Ok(())

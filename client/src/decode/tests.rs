@@ -321,3 +321,55 @@ fn header_lists_parse_in_order() {
     assert!(err.to_string().contains("\"compress\""), "{err}");
     assert!(codings(&http::HeaderMap::new()).unwrap().is_empty());
 }
+
+#[test]
+fn decode_some_hands_out_bounded_pieces_and_the_same_bytes() {
+    let plain = sample(400_000);
+    for coding in [Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd] {
+        let wire = encode(coding, &plain);
+        let mut d = Decoder::new(&[coding], None);
+        let mut got = Vec::new();
+        let mut rest = &wire[..];
+        let mut calls = 0;
+        while !rest.is_empty() || d.has_pending() {
+            let mut out = Vec::new();
+            let taken = d.decode_some(rest, &mut out, 8 * 1024).unwrap();
+            assert!(
+                out.len() <= 8 * 1024 + 128 * 1024,
+                "{coding}: {}",
+                out.len()
+            );
+            assert!(
+                taken > 0 || !out.is_empty() || d.has_pending(),
+                "{coding}: no progress"
+            );
+            got.extend_from_slice(&out);
+            rest = &rest[taken..];
+            calls += 1;
+            assert!(calls < 100_000, "{coding}: bounded loop");
+        }
+        d.finish(&mut got).unwrap();
+        assert_eq!(got, plain, "{coding}");
+        assert_eq!(d.wire_bytes(), wire.len() as u64, "{coding}");
+        assert!(calls > 10, "{coding}: {calls} calls");
+    }
+    // A bomb under no limit: every call stays small.
+    for coding in [Coding::Brotli, Coding::Zstd] {
+        let wire = bomb(coding);
+        let mut d = Decoder::new(&[coding], None);
+        let mut rest = &wire[..];
+        let mut total = 0u64;
+        while total < 64 << 20 && (!rest.is_empty() || d.has_pending()) {
+            let mut out = Vec::new();
+            let taken = d.decode_some(rest, &mut out, 16 * 1024).unwrap();
+            assert!(
+                out.len() <= 16 * 1024 + 128 * 1024,
+                "{coding}: {}",
+                out.len()
+            );
+            total += out.len() as u64;
+            rest = &rest[taken..];
+        }
+        assert!(total >= 64 << 20, "{coding}: {total}");
+    }
+}

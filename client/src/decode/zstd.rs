@@ -12,6 +12,8 @@
 //! for more, and a frame that does is an error rather than an 8 GiB allocation. Several frames in
 //! a row are decoded one after another, as `zstd -d` does.
 
+use std::cell::Cell;
+
 use zstd::stream::raw::{DParameter, Decoder as RawDecoder, InBuffer, Operation, OutBuffer};
 
 use super::coding::Coding;
@@ -29,6 +31,8 @@ pub(super) struct Zstd {
     scratch: Vec<u8>,
     /// Whether the last call ended a frame (so the body may end here).
     at_frame_end: bool,
+    /// A paused call left output inside the context.
+    pending: bool,
 }
 
 impl std::fmt::Debug for Zstd {
@@ -45,6 +49,7 @@ impl Zstd {
             raw: None,
             scratch: Vec::new(),
             at_frame_end: false,
+            pending: false,
         }
     }
 
@@ -59,10 +64,16 @@ impl Zstd {
         Ok(self.raw.as_mut().expect("just made"))
     }
 
-    pub(super) fn push(&mut self, input: &[u8], sink: &mut Sink<'_>) -> Result<(), DecodeError> {
-        if input.is_empty() {
-            return Ok(());
+    pub(super) fn push(
+        &mut self,
+        input: &[u8],
+        sink: &mut Sink<'_>,
+        full: &Cell<bool>,
+    ) -> Result<usize, DecodeError> {
+        if input.is_empty() && !self.pending {
+            return Ok(0);
         }
+        self.pending = false;
         self.raw()?;
         let raw = self.raw.as_mut().expect("made above");
         let mut src = InBuffer::around(input);
@@ -80,12 +91,25 @@ impl Zstd {
             // Done once all input is taken and the output buffer was not filled (a full
             // buffer may mean more output is waiting).
             if src.pos() == input.len() && made < self.scratch.len() {
-                return Ok(());
+                return Ok(input.len());
+            }
+            if full.get() {
+                // Paused; a full buffer may mean the context holds more output (at most a block).
+                self.pending = made == self.scratch.len();
+                return Ok(src.pos());
             }
         }
     }
 
-    pub(super) fn finish(&mut self, _sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+    /// Whether a paused call left output inside the context (drained by pushing no input).
+    pub(super) fn pending(&self) -> bool {
+        self.pending
+    }
+
+    pub(super) fn finish(&mut self, sink: &mut Sink<'_>) -> Result<(), DecodeError> {
+        if self.pending {
+            self.push(&[], sink, &Cell::new(false))?;
+        }
         if self.at_frame_end {
             Ok(())
         } else {

@@ -41,7 +41,7 @@ enum State {
 /// let mut conn = ClientConn::new(Limits::default());
 /// let uri: http::Uri = "http://example.com/".parse().unwrap();
 /// let headers = http::HeaderMap::new();
-/// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: None, user_agent: None };
+/// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: None, user_agent: None, accept_encoding: None };
 /// let mut out = Vec::new();
 /// conn.encode_request(&req, &mut out).unwrap();
 /// assert_eq!(out, b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
@@ -152,7 +152,7 @@ impl ClientConn {
     /// conn.reuse_header_map(earlier);
     /// # let head = spool_client::proto::RequestHead { method: &http::Method::GET,
     /// #     uri: &"http://a/".parse().unwrap(), headers: &http::HeaderMap::new(), body_len: None,
-    /// #     user_agent: None };
+    /// #     user_agent: None, accept_encoding: None };
     /// # conn.encode_request(&head, &mut Vec::new()).unwrap();
     /// let mut buf = bytes::BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"[..]);
     /// let Some(Event::Head(head)) = conn.decode(&mut buf).unwrap() else { panic!() };

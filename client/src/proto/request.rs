@@ -6,7 +6,9 @@
 //! `User-Agent` (unless the caller set one). Everything is validated before it reaches the wire: a CR, LF or
 //! NUL in the target or a header would let a caller-controlled string inject headers or a second request.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT};
+use http::header::{
+    ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, RANGE, TRANSFER_ENCODING, USER_AGENT,
+};
 use http::{HeaderMap, Method, Uri};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
@@ -22,7 +24,7 @@ use super::syntax::{has_token, is_tchar, parse_content_length_value};
 /// let method = http::Method::GET;
 /// let uri: http::Uri = "http://example.com/search?q=rust".parse().unwrap();
 /// let headers = http::HeaderMap::new();
-/// let req = RequestHead { method: &method, uri: &uri, headers: &headers, body_len: None, user_agent: Some("spool/0.1") };
+/// let req = RequestHead { method: &method, uri: &uri, headers: &headers, body_len: None, user_agent: Some("spool/0.1"), accept_encoding: None };
 /// # let _ = req;
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +42,9 @@ pub struct RequestHead<'a> {
     pub body_len: Option<u64>,
     /// Sent as `User-Agent` unless `headers` already has one.
     pub user_agent: Option<&'a str>,
+    /// Sent as `Accept-Encoding` unless `headers` already has one (or asks for a `Range`, whose
+    /// offsets would then count compressed bytes).
+    pub accept_encoding: Option<&'a str>,
 }
 
 /// Facts about an encoded request that the response decoder needs later.
@@ -112,6 +117,15 @@ fn write_head(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, P
             check_value("User-Agent", agent.as_bytes())?;
             dst.extend_from_slice(b"User-Agent: ");
             dst.extend_from_slice(agent.as_bytes());
+            dst.extend_from_slice(b"\r\n");
+        }
+    }
+
+    if let Some(codings) = req.accept_encoding {
+        if !req.headers.contains_key(ACCEPT_ENCODING) && !req.headers.contains_key(RANGE) {
+            check_value("Accept-Encoding", codings.as_bytes())?;
+            dst.extend_from_slice(b"Accept-Encoding: ");
+            dst.extend_from_slice(codings.as_bytes());
             dst.extend_from_slice(b"\r\n");
         }
     }

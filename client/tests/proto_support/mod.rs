@@ -43,6 +43,7 @@ pub fn send(conn: &mut ClientConn, method: &Method) -> Vec<u8> {
         headers: &headers,
         body_len: None,
         user_agent: None,
+        accept_encoding: None,
     };
     let mut out = Vec::new();
     conn.encode_request(&req, &mut out)

@@ -128,6 +128,23 @@ struct Args {
         conflicts_with_all = ["urls", "input"]
     )]
     demo: Option<u64>,
+
+    /// Follow at most N redirects (default 10); 0 = follow none: a 3xx is the result.
+    #[arg(
+        long = "max-redirects",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    max_redirects: Option<usize>,
+
+    /// Save and count bodies exactly as sent: no Accept-Encoding, no decompression.
+    #[arg(long = "raw")]
+    raw: bool,
+
+    /// Accepted for curl users: bodies are already decompressed by default (gzip, deflate, br,
+    /// zstd).
+    #[arg(long = "compressed", conflicts_with = "raw")]
+    compressed: bool,
 }
 
 /// Where the URLs come from.
@@ -188,6 +205,10 @@ pub struct Config {
     pub threads: usize,
     /// `--shard K/N` (`0/1`: every URL).
     pub shard: Shard,
+    /// `--max-redirects` (`None`: the client's default, 10).
+    pub max_redirects: Option<usize>,
+    /// Decode compressed bodies (off with `--raw`).
+    pub decompress: bool,
 }
 
 /// What parsing the command line ended in, other than a config.
@@ -320,6 +341,8 @@ fn check(a: Args) -> Result<Config, UsageError> {
         resolve,
         threads,
         shard,
+        max_redirects: a.max_redirects,
+        decompress: !a.raw,
     })
 }
 

@@ -24,6 +24,12 @@ pub struct Outcome {
     pub reused: Option<bool>,
     /// Where the time went, when a response arrived.
     pub timings: Option<Timings>,
+    /// Body bytes as sent (compressed, when the body was decoded); `bytes` counts decoded ones.
+    pub wire_bytes: u64,
+    /// Redirects followed, when a response arrived.
+    pub redirects: Option<u32>,
+    /// The URL that gave the response (passwords as `***`), when it is not the input URL.
+    pub final_url: Option<Box<str>>,
 }
 
 /// Where a request's time went, as the client measured it.
@@ -50,6 +56,9 @@ impl Outcome {
             }),
             reused: None,
             timings: None,
+            wire_bytes: 0,
+            redirects: None,
+            final_url: None,
         }
     }
 

@@ -176,6 +176,14 @@ pub fn render_line(out: &mut Vec<u8>, o: &Outcome) {
         push_ms(out, t.first_byte);
         out.push(b'}');
     }
+    out.extend_from_slice(b",\"wire_bytes\":");
+    push_u64(out, o.wire_bytes);
+    if let Some(redirects) = o.redirects {
+        out.extend_from_slice(b",\"final_url\":");
+        push_string(out, o.final_url.as_deref().unwrap_or(&o.url));
+        out.extend_from_slice(b",\"redirects\":");
+        push_u64(out, u64::from(redirects));
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -274,11 +282,22 @@ mod tests {
                 connect: None,
                 first_byte: Duration::from_micros(2_000_001),
             }),
+            wire_bytes: 1234,
+            redirects: Some(0),
+            final_url: None,
         };
         assert_eq!(
             line(&o),
             "{\"index\":0,\"url\":\"http://a/x\",\"status\":200,\"bytes\":1234,\"ms\":3.217,\"error\":null,\
-             \"reused\":true,\"timings\":{\"ttfb\":2000.001}}\n"
+             \"reused\":true,\"timings\":{\"ttfb\":2000.001},\"wire_bytes\":1234,\
+             \"final_url\":\"http://a/x\",\"redirects\":0}\n"
+        );
+        o.redirects = Some(2);
+        o.final_url = Some("http://b/y".into());
+        let v: serde_json::Value = serde_json::from_str(&line(&o)).unwrap();
+        assert_eq!(
+            (v["final_url"].as_str(), v["redirects"].as_u64()),
+            (Some("http://b/y"), Some(2))
         );
         o.timings.as_mut().unwrap().connect = Some(Duration::from_micros(450));
         let v: serde_json::Value = serde_json::from_str(&line(&o)).unwrap();
@@ -298,7 +317,7 @@ mod tests {
         assert_eq!(
             line(&o),
             "{\"index\":7,\"url\":\"http://a/\\\"q\\\"\\\\\\u0001é\",\"status\":null,\"bytes\":0,\"ms\":0.012,\
-             \"error\":\"body exceeds\\n--max-body\",\"kind\":\"max_body\",\"response_status\":200}\n"
+             \"error\":\"body exceeds\\n--max-body\",\"kind\":\"max_body\",\"response_status\":200,\"wire_bytes\":0}\n"
         );
         let parsed: serde_json::Value = serde_json::from_str(&line(&o)).unwrap();
         assert_eq!(parsed["url"], "http://a/\"q\"\\\u{1}é");

@@ -52,6 +52,13 @@ impl Requester {
         for pin in &config.resolve {
             builder = builder.resolve_pin(pin.clone());
         }
+        builder = builder.decompress(config.decompress);
+        if let Some(max) = config.max_redirects {
+            builder = builder.redirect(match max {
+                0 => spool_client::redirect::Policy::none(),
+                n => spool_client::redirect::Policy::limited(n),
+            });
+        }
         let client = builder
             .build()
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -145,10 +152,16 @@ impl Requester {
                 connect: response.info().connect,
                 first_byte: response.info().first_byte,
             }),
+            wire_bytes: 0,
+            redirects: Some(response.info().redirects),
+            // Only after a redirect: otherwise the final URL is the input URL, written as it is.
+            final_url: (response.info().redirects > 0)
+                .then(|| spool_client::redact_url(&response.url().to_string()).into()),
         };
         outcome.failure = self
             .read_body(&mut response, save.as_mut().map(|(f, _)| f), &mut outcome)
             .await;
+        outcome.wire_bytes = response.wire_bytes();
         Attempt::Done(outcome)
     }
 
@@ -208,7 +221,11 @@ fn classify(kind: ErrorKind) -> Kind {
         ErrorKind::Connect => Kind::Connect,
         ErrorKind::Tls => Kind::Tls,
         ErrorKind::Timeout => Kind::Timeout,
-        ErrorKind::Protocol | ErrorKind::IncompleteBody | ErrorKind::TooLarge => Kind::Protocol,
+        // A body that cannot be decoded is the server's fault, as bad framing is.
+        ErrorKind::Protocol
+        | ErrorKind::IncompleteBody
+        | ErrorKind::TooLarge
+        | ErrorKind::Decode => Kind::Protocol,
         ErrorKind::TooManyRedirects | ErrorKind::Redirect => Kind::Redirect,
         ErrorKind::Io => Kind::Io,
         _ => Kind::Other,

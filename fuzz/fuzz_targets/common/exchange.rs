@@ -83,6 +83,7 @@ pub fn send(conn: &mut ClientConn, head_method: bool) {
         headers: &headers,
         body_len: None,
         user_agent: None,
+        accept_encoding: None,
     };
     conn.encode_request(&req, &mut Vec::new())
         .expect("an idle connection encodes a plain GET");
