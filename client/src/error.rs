@@ -59,6 +59,9 @@ pub enum ErrorKind {
     /// A compressed body could not be decoded: a `Content-Encoding` spool does not know, or a
     /// corrupt or truncated stream (see [`ClientBuilder::decompress`](crate::ClientBuilder::decompress)).
     Decode,
+    /// [`Response::error_for_status`](crate::Response::error_for_status) found a 4xx or 5xx
+    /// status ([`Error::status`] says which).
+    Status,
 }
 
 impl ErrorKind {
@@ -78,6 +81,7 @@ impl ErrorKind {
             Self::Redirect => "redirect not followed",
             Self::Io => "I/O error",
             Self::Decode => "body decoding failed",
+            Self::Status => "HTTP error status",
         }
     }
 }
@@ -109,6 +113,8 @@ struct Inner {
     source: Option<Source>,
     /// The failure happened while connecting (a connect timeout is both `Timeout` and a connect error).
     connecting: bool,
+    /// The status, for [`ErrorKind::Status`].
+    status: Option<http::StatusCode>,
 }
 
 impl Error {
@@ -121,6 +127,7 @@ impl Error {
                 url: None,
                 source: None,
                 connecting: matches!(kind, ErrorKind::Connect | ErrorKind::Dns),
+                status: None,
             }),
         }
     }
@@ -131,6 +138,18 @@ impl Error {
             self.inner.url = Some(url.clone());
         }
         self
+    }
+
+    /// Attaches the status of an error response.
+    pub(crate) fn with_status(mut self, status: http::StatusCode) -> Error {
+        self.inner.status = Some(status);
+        self
+    }
+
+    /// The status of the response, for an error from
+    /// [`error_for_status`](crate::Response::error_for_status).
+    pub fn status(&self) -> Option<http::StatusCode> {
+        self.inner.status
     }
 
     /// Attaches the underlying error.

@@ -22,7 +22,9 @@
 //! - [`proto`] — the sans-IO HTTP/1.1 state machine: encodes request heads, parses response heads,
 //!   frames bodies (RFC 9112), says whether a connection may be reused. No sockets, no clock.
 //! - `client.rs` — [`Client`], the cheap-to-clone handle; `builder.rs` — [`ClientBuilder`] and the
-//!   defaults; `request.rs` — [`RequestBuilder`], checked before anything is sent.
+//!   defaults; `request.rs` — [`RequestBuilder`], checked before anything is sent;
+//!   `request_api.rs` — `query`, `form`, `json` (feature `json`), `basic_auth`, `bearer_auth`,
+//!   `body_file`, a public [`Request`] for [`Client::execute`], `error_for_status`.
 //! - `send.rs` — one request from `send()` to a response head: redirects, the stale-connection
 //!   retry, getting a connection.
 //! - `pool/` — the keep-alive pool and the total / per-host connection limits, with FIFO waiting.
@@ -84,6 +86,7 @@ mod origin;
 mod pool;
 mod redact;
 mod request;
+mod request_api;
 mod response;
 mod send;
 mod url;
@@ -105,7 +108,7 @@ pub use error::{Error, ErrorKind};
 pub use origin::write_origin_key;
 pub use pool::PoolStatus;
 pub use redact::redact_url;
-pub use request::RequestBuilder;
+pub use request::{Request, RequestBuilder};
 pub use response::{Response, ResponseInfo};
 pub use url::IntoUrl;
 

@@ -17,16 +17,19 @@ use crate::client::Client;
 use crate::error::{Error, ErrorKind};
 use crate::response::Response;
 
-/// One request as it goes on the wire (redirects build new ones from it).
+/// One request as it goes on the wire (redirects build new ones from it): made with
+/// [`RequestBuilder::build`] or [`Request::new`], sent with
+/// [`Client::execute`](crate::Client::execute). Cloning is cheap (the body is shared), which is
+/// how retries and middleware resend it.
 #[derive(Debug, Clone)]
-pub(crate) struct Request {
-    pub method: Method,
-    pub url: Uri,
-    pub headers: HeaderMap,
+pub struct Request {
+    pub(crate) method: Method,
+    pub(crate) url: Uri,
+    pub(crate) headers: HeaderMap,
     /// Sent with `Content-Length`; `Bytes` so a 307/308 redirect can resend it without a copy.
-    pub body: Option<Bytes>,
+    pub(crate) body: Option<Bytes>,
     /// Overrides the client's whole-request timeout.
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// A request being built; [`send`](Self::send) it.
@@ -47,8 +50,9 @@ pub(crate) struct Request {
 /// ```
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
-    client: Client,
-    request: Result<Request, Error>,
+    pub(crate) client: Client,
+    /// The request so far, or the first mistake (`request_api.rs` adds to it too).
+    pub(crate) request: Result<Request, Error>,
 }
 
 impl RequestBuilder {
@@ -140,20 +144,22 @@ impl RequestBuilder {
     /// Not an `async fn` on purpose: the checks run here, and the returned future is the sending
     /// future itself, holding the request once (an `async fn` would keep this builder too).
     pub fn send(self) -> impl Future<Output = Result<Response, Error>> {
-        let request = self.request.and_then(|mut request| {
-            check(&request).map_err(|e| e.with_url(&request.url))?;
-            if !request.headers.contains_key(header::AUTHORIZATION) {
-                if let Some(basic) = auth::basic_from_url(&request.url) {
-                    request.headers.insert(header::AUTHORIZATION, basic);
-                }
-            }
-            Ok(request)
-        });
-        crate::send::send(self.client, request)
+        crate::send::send(self.client, self.request.and_then(prepare))
     }
 }
 
-fn builder_error(message: String) -> Error {
+/// The checks of `send`, and the URL's credentials as `Authorization` (for `build` too).
+pub(crate) fn prepare(mut request: Request) -> Result<Request, Error> {
+    check(&request).map_err(|e| e.with_url(&request.url))?;
+    if !request.headers.contains_key(header::AUTHORIZATION) {
+        if let Some(basic) = auth::basic_from_url(&request.url) {
+            request.headers.insert(header::AUTHORIZATION, basic);
+        }
+    }
+    Ok(request)
+}
+
+pub(crate) fn builder_error(message: String) -> Error {
     Error::new(ErrorKind::Builder, message)
 }
 
