@@ -9,8 +9,8 @@ use std::cell::Cell;
 use brotli_decompressor::{BrotliDecompressStream, BrotliResult, BrotliState, StandardAlloc};
 
 use super::coding::Coding;
-use super::decoder::Sink;
 use super::error::DecodeError;
+use super::stage::Sink;
 use super::SCRATCH;
 
 /// The `br` stage.
