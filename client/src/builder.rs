@@ -10,6 +10,7 @@ use crate::dial::{DnsSettings, ResolverKind};
 use crate::error::{Error, ErrorKind};
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
+use crate::proxy::ProxySettings;
 use crate::redirect::Policy;
 use crate::tls::{Certificate, TlsConnectorBuilder};
 
@@ -31,6 +32,8 @@ pub(crate) struct Config {
     pub nodelay: bool,
     /// Which resolver, name servers and pinned names; Happy Eyeballs timing.
     pub dns: DnsSettings,
+    /// Forward proxies (explicit, or from the environment) and the hosts that bypass them.
+    pub proxy: ProxySettings,
 }
 
 /// Builds a [`Client`] with settings other than the defaults.
@@ -58,6 +61,7 @@ pub(crate) struct Config {
 /// | [`add_root_certificate`](Self::add_root_certificate) | none |
 /// | [`tls_session_cache_hosts`](Self::tls_session_cache_hosts) | 512 |
 /// | [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs) | false |
+/// | [`proxy`](Self::proxy) | from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` |
 ///
 /// ```
 /// use std::time::Duration;
@@ -73,7 +77,8 @@ pub(crate) struct Config {
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ClientBuilder {
-    config: Config,
+    /// Also set by the methods in `builder_policy.rs`.
+    pub(crate) config: Config,
     max_idle_per_host: Option<usize>,
     max_idle: Option<usize>,
     user_agent: Option<String>,
@@ -101,6 +106,7 @@ impl Default for ClientBuilder {
                 user_agent: Some(DEFAULT_USER_AGENT.to_string()),
                 nodelay: true,
                 dns: DnsSettings::default(),
+                proxy: ProxySettings::default(),
             },
             max_idle_per_host: None,
             max_idle: None,

@@ -56,6 +56,9 @@ pub enum ErrorKind {
     /// Reading or writing the connection failed (reset, broken pipe), or the server closed it before
     /// answering.
     Io,
+    /// The proxy failed: it could not be reached, it asked for credentials (407), or it refused the
+    /// CONNECT tunnel (any answer but 2xx). The message names the proxy (never its password).
+    Proxy,
 }
 
 impl ErrorKind {
@@ -74,6 +77,7 @@ impl ErrorKind {
             Self::TooManyRedirects => "too many redirects",
             Self::Redirect => "redirect not followed",
             Self::Io => "I/O error",
+            Self::Proxy => "proxy failed",
         }
     }
 }
@@ -116,7 +120,7 @@ impl Error {
                 message: message.into(),
                 url: None,
                 source: None,
-                connecting: matches!(kind, ErrorKind::Connect | ErrorKind::Dns),
+                connecting: matches!(kind, ErrorKind::Connect | ErrorKind::Dns | ErrorKind::Proxy),
             }),
         }
     }

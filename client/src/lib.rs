@@ -39,6 +39,8 @@
 //!   relative `Location`s (RFC 3986 §5.2).
 //! - `url.rs` checks URLs; `origin.rs` is scheme + host + port (the pool key); `auth.rs` turns
 //!   `user:pass@` into Basic authorization.
+//! - [`proxy`] — forward proxies: the environment, `NO_PROXY` rules, absolute-form requests and
+//!   CONNECT tunnels (the CONNECT bytes themselves are sans-IO, in [`proto`]).
 //! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
 //! - [`decode`] — content codings (gzip, deflate, br, zstd) decoded as the body streams, held to a
 //!   decoded-size limit.
@@ -64,7 +66,7 @@
 //!    (buffers released) or is closed. Dropping a response early closes its connection.
 //!
 //! ## What it does not do (yet)
-//! HTTP/2, pipelining, proxies, cookies, compression, chunked request bodies.
+//! HTTP/2, pipelining, cookies, chunked request bodies, SOCKS or TLS-to-the-proxy.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -72,6 +74,7 @@ mod auth;
 mod body;
 mod buffers;
 mod builder;
+mod builder_policy;
 mod charset;
 mod client;
 mod conn;
@@ -89,6 +92,7 @@ mod url;
 pub mod connect;
 pub mod decode;
 pub mod proto;
+pub mod proxy;
 pub mod redirect;
 pub mod tls;
 
@@ -102,6 +106,7 @@ pub use dial::ResolverKind;
 pub use error::{Error, ErrorKind};
 pub use origin::write_origin_key;
 pub use pool::PoolStatus;
+pub use proxy::{NoProxy, Proxy};
 pub use redact::redact_url;
 pub use request::RequestBuilder;
 pub use response::{Response, ResponseInfo};

@@ -106,6 +106,7 @@ fn execute<'a>(
     async move {
         let config = &inner.config;
         let origin = Origin::of(&req.url);
+        let origin = origin.through(inner.proxies.for_origin(&origin));
         let mut fresh = false;
         loop {
             let started = Instant::now();
@@ -174,6 +175,9 @@ fn execute<'a>(
                     return Err(error);
                 }
             };
+            if origin.via.is_some() && !origin.https && head.status.as_u16() == 407 {
+                return Err(crate::proxy::refused_407(&origin));
+            }
             let head_at = Instant::now();
             let info = ResponseInfo {
                 reused,
@@ -241,7 +245,9 @@ async fn connection(
         &inner.dialer,
         *origin,
         config.nodelay,
-        &inner.tls
+        &inner.tls,
+        config.user_agent.as_deref(),
+        config.limits.max_head_bytes,
     ));
     let mut expiry = limit.map(|(at, _)| sleep_until(at));
     let opened = poll_fn(|cx| {
@@ -271,7 +277,7 @@ async fn connection(
         }
     };
     Ok((
-        Pooled::new(Connection::new(stream, config.limits), slot),
+        Pooled::new(Connection::for_origin(stream, config.limits, origin), slot),
         Some(started.elapsed()),
     ))
 }

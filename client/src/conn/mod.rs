@@ -30,6 +30,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 
 use crate::buffers;
+use crate::origin::Origin;
 use crate::proto::{ClientConn, Limits};
 
 /// A connection to one origin, alive across requests while the server keeps it open.
@@ -68,6 +69,16 @@ impl Connection {
             served: 0,
             keep_alive: None,
         }
+    }
+
+    /// A new connection over `stream` for `origin`: a plain-http one through a proxy speaks to it
+    /// in absolute form (a tunnelled https one looks like a direct connection).
+    pub(crate) fn for_origin(stream: Stream, limits: Limits, origin: &Origin<'_>) -> Connection {
+        let mut conn = Connection::new(stream, limits);
+        if let (Some(proxy), false) = (origin.via, origin.https) {
+            conn.proto.use_proxy_form(proxy.form());
+        }
+        conn
     }
 
     /// Whether this connection carried a response before the current one.

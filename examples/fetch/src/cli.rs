@@ -5,6 +5,7 @@
 //! `--help`, and exit status 2 ([`UsageError`]). Nothing is fetched before the whole command line has
 //! been checked.
 
+use crate::proxy::ProxyChoice;
 use crate::shard::Shard;
 use clap::Parser;
 use spool_client::tls::Certificate;
@@ -118,6 +119,16 @@ struct Args {
     #[arg(long = "shard", value_name = "K/N")]
     shard: Option<String>,
 
+    /// Send requests through this HTTP proxy, [user:password@]host[:port] (https URLs through
+    /// CONNECT tunnels). Overrides the http_proxy/https_proxy/all_proxy variables; "" = no proxy.
+    #[arg(short = 'x', long = "proxy", value_name = "URL")]
+    proxy: Option<String>,
+
+    /// Hosts reached without the proxy: comma-separated names (and their subdomains), IPs, CIDR
+    /// blocks, or '*'. Overrides no_proxy/NO_PROXY.
+    #[arg(long = "noproxy", value_name = "LIST")]
+    noproxy: Option<String>,
+
     /// Start an HTTP server inside this process and thread, on 127.0.0.1, and fetch N URLs from it
     /// [default N: 10000]. Results go to -o FILE only when it is given.
     #[arg(
@@ -188,6 +199,8 @@ pub struct Config {
     pub threads: usize,
     /// `--shard K/N` (`0/1`: every URL).
     pub shard: Shard,
+    /// `--proxy`, `--noproxy` and the proxy environment, checked.
+    pub proxy: ProxyChoice,
 }
 
 /// What parsing the command line ended in, other than a config.
@@ -288,6 +301,7 @@ fn check(a: Args) -> Result<Config, UsageError> {
         None => Shard::ALL,
         Some(text) => text.parse::<Shard>().map_err(|e| UsageError(e.0))?,
     };
+    let proxy = crate::proxy::choose(a.proxy, a.noproxy, |name| std::env::var(name).ok())?;
     let threads = match a.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -320,6 +334,7 @@ fn check(a: Args) -> Result<Config, UsageError> {
         resolve,
         threads,
         shard,
+        proxy,
     })
 }
 

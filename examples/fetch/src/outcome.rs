@@ -93,12 +93,14 @@ pub enum Kind {
     Save,
     /// No file descriptor could be had for this request for too long.
     Descriptors,
+    /// The proxy could not be reached, wanted credentials (407) or refused the CONNECT tunnel.
+    Proxy,
     /// Anything else (including a bug: a request task that panicked).
     Other,
 }
 
 /// Every kind, in summary order.
-pub const KINDS: [Kind; 12] = [
+pub const KINDS: [Kind; 13] = [
     Kind::InvalidUrl,
     Kind::Dns,
     Kind::Connect,
@@ -110,6 +112,7 @@ pub const KINDS: [Kind; 12] = [
     Kind::MaxBody,
     Kind::Save,
     Kind::Descriptors,
+    Kind::Proxy,
     Kind::Other,
 ];
 
@@ -128,6 +131,7 @@ impl Kind {
             Kind::MaxBody => "max_body",
             Kind::Save => "save",
             Kind::Descriptors => "descriptors",
+            Kind::Proxy => "proxy",
             Kind::Other => "other",
         }
     }

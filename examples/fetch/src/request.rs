@@ -52,6 +52,7 @@ impl Requester {
         for pin in &config.resolve {
             builder = builder.resolve_pin(pin.clone());
         }
+        builder = crate::proxy::configure(builder, &config.proxy)?;
         let client = builder
             .build()
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -211,6 +212,7 @@ fn classify(kind: ErrorKind) -> Kind {
         ErrorKind::Protocol | ErrorKind::IncompleteBody | ErrorKind::TooLarge => Kind::Protocol,
         ErrorKind::TooManyRedirects | ErrorKind::Redirect => Kind::Redirect,
         ErrorKind::Io => Kind::Io,
+        ErrorKind::Proxy => Kind::Proxy,
         _ => Kind::Other,
     }
 }

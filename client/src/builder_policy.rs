@@ -1,0 +1,38 @@
+//! More [`ClientBuilder`] settings: forward proxies (retries and politeness join them), kept apart
+//! from `builder.rs` so each file stays one screenful of settings.
+
+use crate::builder::ClientBuilder;
+use crate::proxy::{NoProxy, Proxy};
+
+impl ClientBuilder {
+    /// Sends requests through `proxy` (repeat for several: the first that applies to a request
+    /// wins). Once any proxy is given, the environment is no longer read, as in reqwest.
+    ///
+    /// By default a client reads `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (and
+    /// their lower-case forms, which win) when it is built, as reqwest and curl do; see
+    /// [`Proxy`] for what is supported.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.config.proxy.explicit.push(proxy);
+        self
+    }
+
+    /// No proxy at all: neither the environment's nor any given with [`proxy`](Self::proxy).
+    pub fn no_proxy(mut self) -> Self {
+        self.config.proxy.explicit.clear();
+        self.config.proxy.env = false;
+        self
+    }
+
+    /// Whether to read proxies from the environment when none is given (default true).
+    pub fn proxy_from_env(mut self, enabled: bool) -> Self {
+        self.config.proxy.env = enabled;
+        self
+    }
+
+    /// Hosts reached directly, for every proxy (the environment's included), replacing `NO_PROXY`
+    /// and the lists given with [`Proxy::no_proxy`], as curl's `--noproxy` does.
+    pub fn proxy_bypass(mut self, hosts: NoProxy) -> Self {
+        self.config.proxy.bypass = Some(hosts);
+        self
+    }
+}
