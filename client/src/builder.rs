@@ -12,6 +12,7 @@ use crate::pool::PoolConfig;
 use crate::proto::Limits;
 use crate::proxy::ProxySettings;
 use crate::redirect::Policy;
+use crate::retry::RetryPolicy;
 use crate::tls::{Certificate, TlsConnectorBuilder};
 
 /// The user agent sent when the caller sets none.
@@ -34,6 +35,8 @@ pub(crate) struct Config {
     pub dns: DnsSettings,
     /// Forward proxies (explicit, or from the environment) and the hosts that bypass them.
     pub proxy: ProxySettings,
+    /// Which failed attempts are tried again (default: none).
+    pub retry: RetryPolicy,
 }
 
 /// Builds a [`Client`] with settings other than the defaults.
@@ -62,6 +65,7 @@ pub(crate) struct Config {
 /// | [`tls_session_cache_hosts`](Self::tls_session_cache_hosts) | 512 |
 /// | [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs) | false |
 /// | [`proxy`](Self::proxy) | from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` |
+/// | [`retry`](Self::retry) | no retries |
 ///
 /// ```
 /// use std::time::Duration;
@@ -107,6 +111,7 @@ impl Default for ClientBuilder {
                 nodelay: true,
                 dns: DnsSettings::default(),
                 proxy: ProxySettings::default(),
+                retry: RetryPolicy::none(),
             },
             max_idle_per_host: None,
             max_idle: None,

@@ -1,8 +1,9 @@
-//! More [`ClientBuilder`] settings: forward proxies (retries and politeness join them), kept apart
+//! More [`ClientBuilder`] settings: forward proxies, retries and politeness, kept apart
 //! from `builder.rs` so each file stays one screenful of settings.
 
 use crate::builder::ClientBuilder;
 use crate::proxy::{NoProxy, Proxy};
+use crate::retry::RetryPolicy;
 
 impl ClientBuilder {
     /// Sends requests through `proxy` (repeat for several: the first that applies to a request
@@ -33,6 +34,13 @@ impl ClientBuilder {
     /// and the lists given with [`Proxy::no_proxy`], as curl's `--noproxy` does.
     pub fn proxy_bypass(mut self, hosts: NoProxy) -> Self {
         self.config.proxy.bypass = Some(hosts);
+        self
+    }
+
+    /// Retries transient failures per `policy` (default: none). The whole-request
+    /// [`timeout`](Self::timeout) covers every attempt and the waits between them.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
         self
     }
 }

@@ -109,6 +109,8 @@ struct Inner {
     source: Option<Source>,
     /// The failure happened while connecting (a connect timeout is both `Timeout` and a connect error).
     connecting: bool,
+    /// Attempts retried before this failure (the client's retry policy).
+    retries: u32,
 }
 
 impl Error {
@@ -121,6 +123,7 @@ impl Error {
                 url: None,
                 source: None,
                 connecting: matches!(kind, ErrorKind::Connect | ErrorKind::Dns | ErrorKind::Proxy),
+                retries: 0,
             }),
         }
     }
@@ -142,6 +145,12 @@ impl Error {
     /// Appends `more` to the message.
     pub(crate) fn amend(mut self, more: &str) -> Error {
         self.inner.message.push_str(more);
+        self
+    }
+
+    /// Records how many retries came before this failure.
+    pub(crate) fn with_retries(mut self, retries: u32) -> Error {
+        self.inner.retries = retries;
         self
     }
 
@@ -200,6 +209,12 @@ impl Error {
     /// Whether the request was refused before anything was sent (bad URL, header, or setting).
     pub fn is_builder(&self) -> bool {
         matches!(self.inner.kind, ErrorKind::Builder | ErrorKind::InvalidUrl)
+    }
+
+    /// How many times the request was retried (per the client's
+    /// [`RetryPolicy`](crate::RetryPolicy)) before it failed this way.
+    pub fn retries(&self) -> u32 {
+        self.inner.retries
     }
 
     /// The message without the URL.

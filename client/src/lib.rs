@@ -41,6 +41,8 @@
 //!   `user:pass@` into Basic authorization.
 //! - [`proxy`] — forward proxies: the environment, `NO_PROXY` rules, absolute-form requests and
 //!   CONNECT tunnels (the CONNECT bytes themselves are sans-IO, in [`proto`]).
+//! - `retry.rs` — [`RetryPolicy`]: transient failures and 408/429/5xx tried again, exponential
+//!   backoff with jitter, `Retry-After`.
 //! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
 //! - [`decode`] — content codings (gzip, deflate, br, zstd) decoded as the body streams, held to a
 //!   decoded-size limit.
@@ -86,6 +88,7 @@ mod pool;
 mod redact;
 mod request;
 mod response;
+mod retry;
 mod send;
 mod url;
 
@@ -110,6 +113,7 @@ pub use proxy::{NoProxy, Proxy};
 pub use redact::redact_url;
 pub use request::RequestBuilder;
 pub use response::{Response, ResponseInfo};
+pub use retry::RetryPolicy;
 pub use url::IntoUrl;
 
 /// Re-exported from the `http` crate: the types requests and responses are made of.

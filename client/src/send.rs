@@ -8,6 +8,7 @@
 //!                        write request, read head ◄─────────────────────┘
 //!                          └─ failed before any response byte on a reused connection,
 //!                             idempotent method, first try ─► once more on a fresh connection
+//!            retry policy (retry.rs): a transient failure or 408/429/5xx ─► wait, execute again
 //!            redirect::next ─► follow (the 3xx connection goes back to the pool) or return
 //! ```
 //!
@@ -21,7 +22,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode, Uri};
-use spool_runtime::time::{sleep_until, timeout_at};
+use spool_runtime::time::{sleep, sleep_until, timeout_at};
 
 use crate::body::Body;
 use crate::client::{Client, ClientInner};
@@ -33,6 +34,7 @@ use crate::proto::{Event, RequestHead};
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{self, Response, ResponseInfo};
+use crate::retry::Attempt;
 
 /// The whole-request deadline and the timeout it came from.
 type Deadline = Option<(Instant, Duration)>;
@@ -57,10 +59,31 @@ pub(crate) fn send(
             (now.checked_add(limit).unwrap_or(now), limit)
         });
         let mut hops = 0;
+        // Retries (retry.rs) across all hops; the clock is only read when a policy is set.
+        let policy = &inner.config.retry;
+        let first = (policy.max_retries() > 0).then(Instant::now);
+        let mut retries = 0;
         loop {
-            let mut response = execute(inner, req, deadline)
-                .await
-                .map_err(|e| e.with_url(&req.url))?;
+            let result = execute(inner, req, deadline).await;
+            if let Some(first) = first {
+                let attempt = match &result {
+                    Ok(r) => Attempt::Answered(r.status(), r.headers()),
+                    Err(e) => Attempt::Failed(e),
+                };
+                let until = deadline.map(|(at, _)| at);
+                let now = Instant::now();
+                if let Some(wait) = policy.decide(&req.method, attempt, retries, first, now, until)
+                {
+                    // The answer (a 503's body, say) is dropped: its connection closes unless the
+                    // body had already arrived.
+                    drop(result);
+                    Box::pin(sleep(wait)).await;
+                    retries += 1;
+                    continue;
+                }
+            }
+            let mut response = result.map_err(|e| e.with_url(&req.url).with_retries(retries))?;
+            response.set_retries(retries);
             let next = redirect::next(
                 &inner.config.redirect,
                 req,
@@ -182,6 +205,7 @@ fn execute<'a>(
             let info = ResponseInfo {
                 reused,
                 redirects: 0,
+                retries: 0,
                 connect,
                 first_byte: head_at.saturating_duration_since(started),
             };

@@ -119,6 +119,20 @@ struct Args {
     #[arg(long = "shard", value_name = "K/N")]
     shard: Option<String>,
 
+    /// Retry a transient failure (refused, reset, timeout, 408/429/500/502/503/504) up to N times,
+    /// waiting 1 s, 2 s, 4 s... (with jitter, honouring Retry-After); GET/HEAD/PUT/DELETE only,
+    /// unless the connection could not even be made. --timeout covers all attempts.
+    #[arg(long = "retry", value_name = "N", default_value_t = 0)]
+    retry: u32,
+
+    /// Start no retry later than SECS after the first attempt (0 = no limit but --timeout).
+    #[arg(
+        long = "retry-max-time",
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    retry_max_time: Option<String>,
+
     /// Send requests through this HTTP proxy, [user:password@]host[:port] (https URLs through
     /// CONNECT tunnels). Overrides the http_proxy/https_proxy/all_proxy variables; "" = no proxy.
     #[arg(short = 'x', long = "proxy", value_name = "URL")]
@@ -201,6 +215,10 @@ pub struct Config {
     pub shard: Shard,
     /// `--proxy`, `--noproxy` and the proxy environment, checked.
     pub proxy: ProxyChoice,
+    /// `--retry N` (0: no retries).
+    pub retry: u32,
+    /// `--retry-max-time` (`None`: no limit but `--timeout`).
+    pub retry_max_time: Option<Duration>,
 }
 
 /// What parsing the command line ended in, other than a config.
@@ -301,6 +319,16 @@ fn check(a: Args) -> Result<Config, UsageError> {
         None => Shard::ALL,
         Some(text) => text.parse::<Shard>().map_err(|e| UsageError(e.0))?,
     };
+    let retry_max_time = match a.retry_max_time.as_deref() {
+        None => None,
+        Some(t) if t.trim().parse::<f64>() == Ok(0.0) => None,
+        Some(t) => Some(seconds("--retry-max-time", t)?),
+    };
+    if retry_max_time.is_some() && a.retry == 0 {
+        return Err(UsageError(
+            "--retry-max-time needs --retry N (the number of retries)".into(),
+        ));
+    }
     let proxy = crate::proxy::choose(a.proxy, a.noproxy, |name| std::env::var(name).ok())?;
     let threads = match a.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -335,6 +363,8 @@ fn check(a: Args) -> Result<Config, UsageError> {
         threads,
         shard,
         proxy,
+        retry: a.retry,
+        retry_max_time,
     })
 }
 

@@ -24,6 +24,8 @@ pub struct Outcome {
     pub reused: Option<bool>,
     /// Where the time went, when a response arrived.
     pub timings: Option<Timings>,
+    /// Attempts retried before this result, when `--retry` is on.
+    pub retries: Option<u32>,
 }
 
 /// Where a request's time went, as the client measured it.
@@ -50,6 +52,7 @@ impl Outcome {
             }),
             reused: None,
             timings: None,
+            retries: None,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::outcome::{Failure, Kind, Outcome, Timings};
 use crate::rlimit;
 use crate::run::{Attempt, Settings};
 use spool_client::tls::HandshakeStats;
-use spool_client::{header, Bytes, Client, ErrorKind, HeaderValue, Method, Response};
+use spool_client::{header, Bytes, Client, ErrorKind, HeaderValue, Method, Response, RetryPolicy};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -28,6 +28,8 @@ pub struct Requester {
     body: Option<Bytes>,
     max_body: Option<u64>,
     save_dir: Option<PathBuf>,
+    /// `--retry` is on, so each line says how many retries there were.
+    retry: bool,
 }
 
 impl Requester {
@@ -53,6 +55,10 @@ impl Requester {
             builder = builder.resolve_pin(pin.clone());
         }
         builder = crate::proxy::configure(builder, &config.proxy)?;
+        if config.retry > 0 {
+            let policy = RetryPolicy::new(config.retry).max_elapsed(config.retry_max_time);
+            builder = builder.retry(policy);
+        }
         let client = builder
             .build()
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -80,6 +86,7 @@ impl Requester {
             body: config.data.clone().map(Bytes::from),
             max_body: config.max_body,
             save_dir: config.save_dir.clone(),
+            retry: config.retry > 0,
         })
     }
 
@@ -131,7 +138,9 @@ impl Requester {
                     return Attempt::OutOfDescriptors(e.message().to_string());
                 }
                 let message = describe(&e, &url);
-                return Attempt::Done(Outcome::failed(index, url, classify(e.kind()), message));
+                let mut outcome = Outcome::failed(index, url, classify(e.kind()), message);
+                outcome.retries = self.retry.then(|| e.retries());
+                return Attempt::Done(outcome);
             }
         };
         let mut outcome = Outcome {
@@ -146,6 +155,7 @@ impl Requester {
                 connect: response.info().connect,
                 first_byte: response.info().first_byte,
             }),
+            retries: self.retry.then(|| response.info().retries),
         };
         outcome.failure = self
             .read_body(&mut response, save.as_mut().map(|(f, _)| f), &mut outcome)
