@@ -8,6 +8,7 @@ use http::HeaderValue;
 use crate::client::Client;
 use crate::dial::{DnsSettings, ResolverKind};
 use crate::error::{Error, ErrorKind};
+use crate::polite::PoliteConfig;
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
 use crate::proxy::ProxySettings;
@@ -37,6 +38,8 @@ pub(crate) struct Config {
     pub proxy: ProxySettings,
     /// Which failed attempts are tried again (default: none).
     pub retry: RetryPolicy,
+    /// Requests per second and the connection ramp, per origin (default: neither).
+    pub polite: PoliteConfig,
 }
 
 /// Builds a [`Client`] with settings other than the defaults.
@@ -66,6 +69,8 @@ pub(crate) struct Config {
 /// | [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs) | false |
 /// | [`proxy`](Self::proxy) | from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` |
 /// | [`retry`](Self::retry) | no retries |
+/// | [`rate_limit_per_host`](Self::rate_limit_per_host) | none |
+/// | [`connection_ramp`](Self::connection_ramp) | none (0) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -112,6 +117,7 @@ impl Default for ClientBuilder {
                 dns: DnsSettings::default(),
                 proxy: ProxySettings::default(),
                 retry: RetryPolicy::none(),
+                polite: PoliteConfig::default(),
             },
             max_idle_per_host: None,
             max_idle: None,
@@ -364,6 +370,14 @@ impl ClientBuilder {
             .max_idle
             .unwrap_or(usize::MAX)
             .min(pool.max_connections);
+        if let Some(rate) = config.polite.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(Error::new(
+                    ErrorKind::Builder,
+                    format!("rate_limit_per_host {rate} is not a positive number of requests per second"),
+                ));
+            }
+        }
         let tls = self.tls.build().map_err(|e| {
             Error::new(ErrorKind::Builder, format!("TLS settings: {e}")).with_source(e)
         })?;

@@ -43,4 +43,22 @@ impl ClientBuilder {
         self.config.retry = policy;
         self
     }
+
+    /// At most `requests_per_second` requests to one origin (scheme, host, port), spaced evenly
+    /// (a token bucket of one token: no bursts), in arrival order. Retries and redirects count.
+    /// `None`: no limit (the default). Must be positive and finite.
+    pub fn rate_limit_per_host(mut self, requests_per_second: impl Into<Option<f64>>) -> Self {
+        self.config.polite.rate = requests_per_second.into();
+        self
+    }
+
+    /// At most `new_connections` new connections to one origin waiting for their first answer
+    /// at once; the ramp is lifted for an origin once a response arrives on a connection that
+    /// stays open. 0 (the default) opens as many as the connection limits allow. A server with a
+    /// short listen backlog that closes every connection (HTTP/1.0) needs it when many requests
+    /// go to it at once.
+    pub fn connection_ramp(mut self, new_connections: usize) -> Self {
+        self.config.polite.ramp = new_connections;
+        self
+    }
 }

@@ -41,6 +41,7 @@
 //!   `user:pass@` into Basic authorization.
 //! - [`proxy`] — forward proxies: the environment, `NO_PROXY` rules, absolute-form requests and
 //!   CONNECT tunnels (the CONNECT bytes themselves are sans-IO, in [`proto`]).
+//! - `polite/` — per-origin politeness: a request rate (token bucket) and a connection ramp.
 //! - `retry.rs` — [`RetryPolicy`]: transient failures and 408/429/5xx tried again, exponential
 //!   backoff with jitter, `Retry-After`.
 //! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
@@ -84,6 +85,7 @@ mod dial;
 mod error;
 mod join;
 mod origin;
+mod polite;
 mod pool;
 mod redact;
 mod request;

@@ -29,6 +29,7 @@ use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
 use crate::origin::Origin;
+use crate::polite::RampPermit;
 use crate::pool::{Acquire, Checkout, Pooled};
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
@@ -132,18 +133,21 @@ fn execute<'a>(
         let origin = origin.through(inner.proxies.for_origin(&origin));
         let mut fresh = false;
         loop {
+            if inner.polite.rate.is_some() {
+                Box::pin(inner.polite.pace(&origin, deadline)).await?;
+            }
             let started = Instant::now();
             // `ready`: when the connection was in hand; the read timeout counts from there, not
             // from before a wait for a pool slot or a connect.
-            let (mut conn, connect, ready) = match inner.pool.checkout(&origin, fresh) {
+            let (mut conn, connect, ready, ramp) = match inner.pool.checkout(&origin, fresh) {
                 // The keep-alive fast path: no future, no allocation, no second clock read.
-                Ok(Checkout::Reused(conn)) => (conn, None, started),
+                Ok(Checkout::Reused(conn)) => (conn, None, started, None),
                 // Waiting and connecting are boxed: rare, and their futures would otherwise make
                 // every request's future larger.
                 other => {
-                    let (conn, connect) =
+                    let (conn, connect, ramp) =
                         Box::pin(connection(inner, &origin, other, deadline)).await?;
-                    (conn, connect, Instant::now())
+                    (conn, connect, Instant::now(), ramp)
                 }
             };
             let reused = conn.is_reused();
@@ -198,6 +202,9 @@ fn execute<'a>(
                     return Err(error);
                 }
             };
+            if let Some(ramp) = ramp {
+                ramp.answered(!conn.conn.will_close());
+            }
             if origin.via.is_some() && !origin.https && head.status.as_u16() == 407 {
                 return Err(crate::proxy::refused_407(&origin));
             }
@@ -230,13 +237,13 @@ fn execute<'a>(
 }
 
 /// A connection for `origin` after the pool said "wait" or "open one". Also returns the connect
-/// time.
-async fn connection(
-    inner: &ClientInner,
+/// time and, for a new connection under the connection ramp, its ramp permit.
+async fn connection<'a>(
+    inner: &'a ClientInner,
     origin: &Origin<'_>,
     checkout: Result<Checkout, Acquire>,
     deadline: Deadline,
-) -> Result<(Box<Pooled>, Option<Duration>), Error> {
+) -> Result<(Box<Pooled>, Option<Duration>, Option<RampPermit<'a>>), Error> {
     let checkout = match checkout {
         Ok(checkout) => checkout,
         Err(wait) => match deadline {
@@ -247,9 +254,10 @@ async fn connection(
         },
     };
     let slot = match checkout {
-        Checkout::Reused(conn) => return Ok((conn, None)),
+        Checkout::Reused(conn) => return Ok((conn, None, None)),
         Checkout::New(slot) => slot,
     };
+    let ramp = inner.polite.ramp(origin, deadline).await?;
     let started = Instant::now();
     let config = &inner.config;
     let connect_deadline = config.connect_timeout.map(|limit| {
@@ -303,6 +311,7 @@ async fn connection(
     Ok((
         Pooled::new(Connection::for_origin(stream, config.limits, origin), slot),
         Some(started.elapsed()),
+        ramp,
     ))
 }
 

@@ -86,6 +86,11 @@ impl Connection {
         self.served > 0
     }
 
+    /// Whether the state machine already knows this connection ends with the current response.
+    pub(crate) fn will_close(&self) -> bool {
+        self.proto.close_reason().is_some()
+    }
+
     /// The server's announced keep-alive timeout, if any.
     pub(crate) fn keep_alive_hint(&self) -> Option<Duration> {
         self.keep_alive

@@ -119,6 +119,16 @@ struct Args {
     #[arg(long = "shard", value_name = "K/N")]
     shard: Option<String>,
 
+    /// At most R requests per second to each host (scheme://host:port), evenly spaced; fractions
+    /// allowed (0.5 = one every 2 s). Default: no limit.
+    #[arg(long = "rate", value_name = "R", allow_negative_numbers = true)]
+    rate: Option<String>,
+
+    /// At most N new connections to one host waiting for their first answer; lifted for a host
+    /// once one answers and stays open (0 = no ramp). Spares servers with a short listen backlog.
+    #[arg(long = "ramp", value_name = "N", default_value_t = 4)]
+    ramp: usize,
+
     /// Retry a transient failure (refused, reset, timeout, 408/429/500/502/503/504) up to N times,
     /// waiting 1 s, 2 s, 4 s... (with jitter, honouring Retry-After); GET/HEAD/PUT/DELETE only,
     /// unless the connection could not even be made. --timeout covers all attempts.
@@ -217,6 +227,10 @@ pub struct Config {
     pub proxy: ProxyChoice,
     /// `--retry N` (0: no retries).
     pub retry: u32,
+    /// `--rate R`: requests per second per host.
+    pub rate: Option<f64>,
+    /// `--ramp N` (0: off).
+    pub ramp: usize,
     /// `--retry-max-time` (`None`: no limit but `--timeout`).
     pub retry_max_time: Option<Duration>,
 }
@@ -319,6 +333,10 @@ fn check(a: Args) -> Result<Config, UsageError> {
         None => Shard::ALL,
         Some(text) => text.parse::<Shard>().map_err(|e| UsageError(e.0))?,
     };
+    let rate = match a.rate.as_deref() {
+        None => None,
+        Some(text) => Some(rate(text)?),
+    };
     let retry_max_time = match a.retry_max_time.as_deref() {
         None => None,
         Some(t) if t.trim().parse::<f64>() == Ok(0.0) => None,
@@ -365,6 +383,8 @@ fn check(a: Args) -> Result<Config, UsageError> {
         proxy,
         retry: a.retry,
         retry_max_time,
+        rate,
+        ramp: a.ramp,
     })
 }
 
@@ -389,6 +409,16 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, UsageError> {
         return Err(bad());
     }
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+/// `--rate R`: a positive, finite number of requests per second.
+fn rate(text: &str) -> Result<f64, UsageError> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e9 => Ok(r),
+        _ => Err(UsageError(format!(
+            "invalid value {text:?} for --rate: expected a positive number of requests per second"
+        ))),
+    }
 }
 
 /// `Name: value`, with a token name and a value free of control characters other than tab (RFC 9110 §5).

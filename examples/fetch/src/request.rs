@@ -55,6 +55,9 @@ impl Requester {
             builder = builder.resolve_pin(pin.clone());
         }
         builder = crate::proxy::configure(builder, &config.proxy)?;
+        builder = builder
+            .rate_limit_per_host(config.rate)
+            .connection_ramp(config.ramp);
         if config.retry > 0 {
             let policy = RetryPolicy::new(config.retry).max_elapsed(config.retry_max_time);
             builder = builder.retry(policy);
