@@ -1,4 +1,4 @@
-//! fetch's URL-list reader (`examples/fetch/lines.rs`: bytes cut into trimmed lines, blank lines and
+//! fetch's URL-list reader (`examples/fetch/src/lines.rs`: bytes cut into trimmed lines, blank lines and
 //! `#` comments skipped, over-long or non-UTF-8 lines reported), then each line through the URL
 //! checks, as fetch hands it to the client.
 //!
@@ -11,7 +11,7 @@
 #![no_main]
 
 #[allow(dead_code)]
-#[path = "../../examples/fetch/lines.rs"]
+#[path = "../../examples/fetch/src/lines.rs"]
 mod lines;
 
 use std::io::{Seek, Write};

@@ -14,7 +14,10 @@
 //!   [`spawn`], [`spawn_named`], [`JoinHandle`], [`JoinSet`], [`yield_now`], [`tasks`].
 //! - [`time`] — a timer heap with O(log n) insert and O(1) cancel: `sleep`, `timeout`, `interval`.
 //! - [`net`] — `TcpStream`, `TcpListener`, `UdpSocket`, each over an `IoSource` (a reactor registration).
-//! - [`sync`] — single-threaded `Semaphore`, `oneshot`, bounded `mpsc`.
+//! - [`sync`] — single-threaded `Semaphore`, `Notify`, `oneshot`, bounded `mpsc` (slots allocated as
+//!   used), unbounded `mpsc`, and a `broadcast` ring whose lagging receivers are told how much they lost.
+//! - [`io`] — `BufReader` (with `lines`) and `BufWriter` over the net types, buffers allocated on first use.
+//! - [`future`] — [`join_all`] over futures that may borrow (nothing spawned, results in input order).
 //! - `context` — "the runtime running on this thread": one thread-local slot per layer, and the runtime
 //!   identity that sockets and timers check, so they cannot be used in a runtime they do not belong to.
 //! - `reactor` — one registration per socket, separate read and write wakers, edge-triggered readiness.

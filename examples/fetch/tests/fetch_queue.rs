@@ -198,18 +198,46 @@ fn ten_thousand_urls_three_workers_one_killed_mid_run() {
     // An entry without a `url` field.
     redis.cli(&["XADD", "s", "*", "link", "http://elsewhere/"]);
 
-    let victim = worker(&redis, "a", &[]);
-    let b = worker(&redis, "b", &[]);
-    let c = worker(&redis, "c", &[]);
-    wait_for(Duration::from_secs(120), "2,000 results", || {
-        redis.xlen("r") >= 2000
-    });
-    let mut victim = victim;
+    // Worker a runs alone until it has written 2,000 results, and is killed while it holds entries:
+    // it is frozen (SIGSTOP) first, so that it cannot complete what it holds between the check and
+    // the kill; when it holds nothing at that instant (between two batches) it is thawed and the
+    // check repeats. b and c start after the kill (started together, they may claim from a live but
+    // slow a every entry idle past --claim-after on a loaded machine). So what a held at its death is
+    // exactly what b and c must claim.
+    let mut victim = worker(&redis, "a", &[]);
+    let pid = victim.id() as libc::pid_t;
+    let signal = |sig| {
+        // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = victim.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(victim.stderr.as_mut().unwrap(), &mut err);
+            panic!("worker a ended before the kill ({status}): {err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for worker a to hold entries"
+        );
+        if redis.xlen("r") >= 2000 {
+            signal(libc::SIGSTOP);
+            let held = redis.cli(&["XPENDING", "s", "g", "-", "+", "100", "a"]);
+            if !held.trim().is_empty() {
+                break;
+            }
+            signal(libc::SIGCONT);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     victim.kill().unwrap(); // SIGKILL
     victim.wait().unwrap();
     let held = redis.cli(&["XPENDING", "s", "g", "-", "+", "100", "a"]);
     eprintln!("at the kill: {} results; a held: {held:?}", redis.xlen("r"));
     let held = held.lines().count() / 4;
+    let b = worker(&redis, "b", &[]);
+    let c = worker(&redis, "c", &[]);
     let (ok_b, err_b) = finish(b, Duration::from_secs(180));
     let (ok_c, err_c) = finish(c, Duration::from_secs(60));
     assert!(ok_b && ok_c, "worker b: {err_b}\nworker c: {err_c}");
