@@ -8,9 +8,12 @@ use http::HeaderValue;
 use crate::client::Client;
 use crate::dial::{DnsSettings, ResolverKind};
 use crate::error::{Error, ErrorKind};
+use crate::polite::PoliteConfig;
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
+use crate::proxy::ProxySettings;
 use crate::redirect::Policy;
+use crate::retry::RetryPolicy;
 use crate::tls::{Certificate, TlsConnectorBuilder};
 
 /// The user agent sent when the caller sets none.
@@ -33,6 +36,12 @@ pub(crate) struct Config {
     pub dns: DnsSettings,
     /// Send `Accept-Encoding` and decode compressed bodies (see `decoded.rs`).
     pub decompress: bool,
+    /// Forward proxies (explicit, or from the environment) and the hosts that bypass them.
+    pub proxy: ProxySettings,
+    /// Which failed attempts are tried again (default: none).
+    pub retry: RetryPolicy,
+    /// Requests per second and the connection ramp, per origin (default: neither).
+    pub polite: PoliteConfig,
 }
 
 /// Builds a [`Client`] with settings other than the defaults.
@@ -61,6 +70,10 @@ pub(crate) struct Config {
 /// | [`tls_session_cache_hosts`](Self::tls_session_cache_hosts) | 512 |
 /// | [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs) | false |
 /// | [`decompress`](Self::decompress) (gzip, deflate, br, zstd) | true |
+/// | [`proxy`](Self::proxy) | from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` |
+/// | [`retry`](Self::retry) | no retries |
+/// | [`rate_limit_per_host`](Self::rate_limit_per_host) | none |
+/// | [`connection_ramp`](Self::connection_ramp) | none (0) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -76,7 +89,8 @@ pub(crate) struct Config {
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ClientBuilder {
-    config: Config,
+    /// Also set by the methods in `builder_policy.rs`.
+    pub(crate) config: Config,
     max_idle_per_host: Option<usize>,
     max_idle: Option<usize>,
     user_agent: Option<String>,
@@ -105,6 +119,9 @@ impl Default for ClientBuilder {
                 nodelay: true,
                 dns: DnsSettings::default(),
                 decompress: true,
+                proxy: ProxySettings::default(),
+                retry: RetryPolicy::none(),
+                polite: PoliteConfig::default(),
             },
             max_idle_per_host: None,
             max_idle: None,
@@ -376,6 +393,14 @@ impl ClientBuilder {
             .max_idle
             .unwrap_or(usize::MAX)
             .min(pool.max_connections);
+        if let Some(rate) = config.polite.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(Error::new(
+                    ErrorKind::Builder,
+                    format!("rate_limit_per_host {rate} is not a positive number of requests per second"),
+                ));
+            }
+        }
         let tls = self.tls.build().map_err(|e| {
             Error::new(ErrorKind::Builder, format!("TLS settings: {e}")).with_source(e)
         })?;

@@ -8,7 +8,9 @@ use http::Method;
 
 use crate::builder::{ClientBuilder, Config};
 use crate::dial::Dialer;
+use crate::polite::Politeness;
 use crate::pool::{Pool, PoolStatus};
+use crate::proxy::Proxies;
 use crate::request::RequestBuilder;
 use crate::tls::{HandshakeStats, TlsConnector};
 use crate::url::IntoUrl;
@@ -40,6 +42,10 @@ pub(crate) struct ClientInner {
     pub config: Config,
     pub pool: Pool,
     pub dialer: Dialer,
+    /// Which requests go through a proxy (the environment was read when the client was built).
+    pub proxies: Proxies,
+    /// The per-origin rate limit and connection ramp.
+    pub polite: Politeness,
     /// Makes every https connection; its one session cache lets them resume each other's sessions.
     pub tls: TlsConnector,
 }
@@ -60,11 +66,15 @@ impl Client {
     pub(crate) fn from_config(config: Config, tls: TlsConnector) -> Client {
         let pool = Pool::new(config.pool.clone());
         let dialer = config.dns.build();
+        let proxies = config.proxy.build();
+        let polite = Politeness::new(config.polite);
         Client {
             inner: Rc::new(ClientInner {
                 config,
                 pool,
                 dialer,
+                proxies,
+                polite,
                 tls,
             }),
         }

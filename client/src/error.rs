@@ -62,6 +62,9 @@ pub enum ErrorKind {
     /// [`Response::error_for_status`](crate::Response::error_for_status) found a 4xx or 5xx
     /// status ([`Error::status`] says which).
     Status,
+    /// The proxy failed: it could not be reached, it asked for credentials (407), or it refused the
+    /// CONNECT tunnel (any answer but 2xx). The message names the proxy (never its password).
+    Proxy,
 }
 
 impl ErrorKind {
@@ -82,6 +85,7 @@ impl ErrorKind {
             Self::Io => "I/O error",
             Self::Decode => "body decoding failed",
             Self::Status => "HTTP error status",
+            Self::Proxy => "proxy failed",
         }
     }
 }
@@ -115,6 +119,8 @@ struct Inner {
     connecting: bool,
     /// The status, for [`ErrorKind::Status`].
     status: Option<http::StatusCode>,
+    /// Attempts retried before this failure (the client's retry policy).
+    retries: u32,
 }
 
 impl Error {
@@ -126,8 +132,9 @@ impl Error {
                 message: message.into(),
                 url: None,
                 source: None,
-                connecting: matches!(kind, ErrorKind::Connect | ErrorKind::Dns),
+                connecting: matches!(kind, ErrorKind::Connect | ErrorKind::Dns | ErrorKind::Proxy),
                 status: None,
+                retries: 0,
             }),
         }
     }
@@ -161,6 +168,12 @@ impl Error {
     /// Appends `more` to the message.
     pub(crate) fn amend(mut self, more: &str) -> Error {
         self.inner.message.push_str(more);
+        self
+    }
+
+    /// Records how many retries came before this failure.
+    pub(crate) fn with_retries(mut self, retries: u32) -> Error {
+        self.inner.retries = retries;
         self
     }
 
@@ -219,6 +232,12 @@ impl Error {
     /// Whether the request was refused before anything was sent (bad URL, header, or setting).
     pub fn is_builder(&self) -> bool {
         matches!(self.inner.kind, ErrorKind::Builder | ErrorKind::InvalidUrl)
+    }
+
+    /// How many times the request was retried (per the client's
+    /// [`RetryPolicy`](crate::RetryPolicy)) before it failed this way.
+    pub fn retries(&self) -> u32 {
+        self.inner.retries
     }
 
     /// The message without the URL.

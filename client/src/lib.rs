@@ -41,6 +41,11 @@
 //!   relative `Location`s (RFC 3986 §5.2).
 //! - `url.rs` checks URLs; `origin.rs` is scheme + host + port (the pool key); `auth.rs` turns
 //!   `user:pass@` into Basic authorization.
+//! - [`proxy`] — forward proxies: the environment, `NO_PROXY` rules, absolute-form requests and
+//!   CONNECT tunnels (the CONNECT bytes themselves are sans-IO, in [`proto`]).
+//! - `polite/` — per-origin politeness: a request rate (token bucket) and a connection ramp.
+//! - `retry.rs` — [`RetryPolicy`]: transient failures and 408/429/5xx tried again, exponential
+//!   backoff with jitter, `Retry-After`.
 //! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
 //! - [`decode`] — content codings (gzip, deflate, br, zstd) decoded as the body streams, held to a
 //!   decoded-size limit; `decoded.rs` puts them between a response's body and its reader
@@ -67,7 +72,7 @@
 //!    (buffers released) or is closed. Dropping a response early closes its connection.
 //!
 //! ## What it does not do (yet)
-//! HTTP/2, pipelining, proxies, cookies, chunked request bodies.
+//! HTTP/2, pipelining, cookies, chunked request bodies, SOCKS or TLS-to-the-proxy.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -75,6 +80,7 @@ mod auth;
 mod body;
 mod buffers;
 mod builder;
+mod builder_policy;
 mod charset;
 mod client;
 mod conn;
@@ -83,17 +89,20 @@ mod dial;
 mod error;
 mod join;
 mod origin;
+mod polite;
 mod pool;
 mod redact;
 mod request;
 mod request_api;
 mod response;
+mod retry;
 mod send;
 mod url;
 
 pub mod connect;
 pub mod decode;
 pub mod proto;
+pub mod proxy;
 pub mod redirect;
 pub mod tls;
 
@@ -107,9 +116,11 @@ pub use dial::ResolverKind;
 pub use error::{Error, ErrorKind};
 pub use origin::write_origin_key;
 pub use pool::PoolStatus;
+pub use proxy::{NoProxy, Proxy};
 pub use redact::redact_url;
 pub use request::{Request, RequestBuilder};
 pub use response::{Response, ResponseInfo};
+pub use retry::RetryPolicy;
 pub use url::IntoUrl;
 
 /// Re-exported from the `http` crate: the types requests and responses are made of.

@@ -6,6 +6,7 @@ use std::fmt;
 use http::Uri;
 
 use crate::proto::split_authority;
+use crate::proxy::ProxyTarget;
 
 /// Where a request goes: scheme, host and port. Two URLs with the same origin may share connections.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +17,8 @@ pub(crate) struct Origin<'a> {
     pub host: &'a str,
     /// The port, the scheme's default filled in.
     pub port: u16,
+    /// The forward proxy this origin is reached through, if any (part of the pool key).
+    pub via: Option<&'a ProxyTarget>,
 }
 
 impl<'a> Origin<'a> {
@@ -32,7 +35,13 @@ impl<'a> Origin<'a> {
             https,
             host,
             port: port.unwrap_or(if https { 443 } else { 80 }),
+            via: None,
         }
+    }
+
+    /// The same origin, reached through `proxy` (or directly).
+    pub(crate) fn through(self, proxy: Option<&'a ProxyTarget>) -> Origin<'a> {
+        Origin { via: proxy, ..self }
     }
 
     /// Whether both name the same scheme, host (case-insensitively) and port.
@@ -71,6 +80,10 @@ impl<'a> Origin<'a> {
             }
         }
         out.extend(digits[i..].iter().map(|&d| char::from(d)));
+        if let Some(proxy) = self.via {
+            out.push_str(" via ");
+            out.push_str(&proxy.shown);
+        }
     }
 }
 

@@ -33,6 +33,8 @@ pub struct ResponseInfo {
     pub reused: bool,
     /// Redirects followed before this response.
     pub redirects: u32,
+    /// Attempts retried (per the client's [`RetryPolicy`](crate::RetryPolicy)) before this one.
+    pub retries: u32,
     /// Time spent resolving and connecting for this response's connection; `None` when reused.
     pub connect: Option<Duration>,
     /// From the start of this (last) hop, connecting included, to the complete response head.
@@ -127,6 +129,10 @@ impl Response {
 
     pub(crate) fn set_redirects(&mut self, redirects: u32) {
         self.info.redirects = redirects;
+    }
+
+    pub(crate) fn set_retries(&mut self, retries: u32) {
+        self.info.retries = retries;
     }
 
     pub(crate) fn set_url(&mut self, url: Uri) {

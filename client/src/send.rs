@@ -8,6 +8,7 @@
 //!                        write request, read head ◄─────────────────────┘
 //!                          └─ failed before any response byte on a reused connection,
 //!                             idempotent method, first try ─► once more on a fresh connection
+//!            retry policy (retry.rs): a transient failure or 408/429/5xx ─► wait, execute again
 //!            redirect::next ─► follow (the 3xx connection goes back to the pool) or return
 //! ```
 //!
@@ -21,18 +22,20 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode, Uri};
-use spool_runtime::time::{sleep_until, timeout_at};
+use spool_runtime::time::{sleep, sleep_until, timeout_at};
 
 use crate::body::Body;
 use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
 use crate::origin::Origin;
+use crate::polite::RampPermit;
 use crate::pool::{Acquire, Checkout, Pooled};
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{self, Response, ResponseInfo};
+use crate::retry::Attempt;
 
 /// The whole-request deadline and the timeout it came from.
 type Deadline = Option<(Instant, Duration)>;
@@ -57,10 +60,31 @@ pub(crate) fn send(
             (now.checked_add(limit).unwrap_or(now), limit)
         });
         let mut hops = 0;
+        // Retries (retry.rs) across all hops; the clock is only read when a policy is set.
+        let policy = &inner.config.retry;
+        let first = (policy.max_retries() > 0).then(Instant::now);
+        let mut retries = 0;
         loop {
-            let mut response = execute(inner, req, deadline)
-                .await
-                .map_err(|e| e.with_url(&req.url))?;
+            let result = execute(inner, req, deadline).await;
+            if let Some(first) = first {
+                let attempt = match &result {
+                    Ok(r) => Attempt::Answered(r.status(), r.headers()),
+                    Err(e) => Attempt::Failed(e),
+                };
+                let until = deadline.map(|(at, _)| at);
+                let now = Instant::now();
+                if let Some(wait) = policy.decide(&req.method, attempt, retries, first, now, until)
+                {
+                    // The answer (a 503's body, say) is dropped: its connection closes unless the
+                    // body had already arrived.
+                    drop(result);
+                    Box::pin(sleep(wait)).await;
+                    retries += 1;
+                    continue;
+                }
+            }
+            let mut response = result.map_err(|e| e.with_url(&req.url).with_retries(retries))?;
+            response.set_retries(retries);
             let next = redirect::next(
                 &inner.config.redirect,
                 req,
@@ -106,20 +130,24 @@ fn execute<'a>(
     async move {
         let config = &inner.config;
         let origin = Origin::of(&req.url);
+        let origin = origin.through(inner.proxies.for_origin(&origin));
         let mut fresh = false;
         loop {
+            if inner.polite.rate.is_some() {
+                Box::pin(inner.polite.pace(&origin, deadline)).await?;
+            }
             let started = Instant::now();
             // `ready`: when the connection was in hand; the read timeout counts from there, not
             // from before a wait for a pool slot or a connect.
-            let (mut conn, connect, ready) = match inner.pool.checkout(&origin, fresh) {
+            let (mut conn, connect, ready, ramp) = match inner.pool.checkout(&origin, fresh) {
                 // The keep-alive fast path: no future, no allocation, no second clock read.
-                Ok(Checkout::Reused(conn)) => (conn, None, started),
+                Ok(Checkout::Reused(conn)) => (conn, None, started, None),
                 // Waiting and connecting are boxed: rare, and their futures would otherwise make
                 // every request's future larger.
                 other => {
-                    let (conn, connect) =
+                    let (conn, connect, ramp) =
                         Box::pin(connection(inner, &origin, other, deadline)).await?;
-                    (conn, connect, Instant::now())
+                    (conn, connect, Instant::now(), ramp)
                 }
             };
             let reused = conn.is_reused();
@@ -175,10 +203,17 @@ fn execute<'a>(
                     return Err(error);
                 }
             };
+            if let Some(ramp) = ramp {
+                ramp.answered(!conn.conn.will_close());
+            }
+            if origin.via.is_some() && !origin.https && head.status.as_u16() == 407 {
+                return Err(crate::proxy::refused_407(&origin));
+            }
             let head_at = Instant::now();
             let info = ResponseInfo {
                 reused,
                 redirects: 0,
+                retries: 0,
                 connect,
                 first_byte: head_at.saturating_duration_since(started),
             };
@@ -206,13 +241,13 @@ fn execute<'a>(
 }
 
 /// A connection for `origin` after the pool said "wait" or "open one". Also returns the connect
-/// time.
-async fn connection(
-    inner: &ClientInner,
+/// time and, for a new connection under the connection ramp, its ramp permit.
+async fn connection<'a>(
+    inner: &'a ClientInner,
     origin: &Origin<'_>,
     checkout: Result<Checkout, Acquire>,
     deadline: Deadline,
-) -> Result<(Box<Pooled>, Option<Duration>), Error> {
+) -> Result<(Box<Pooled>, Option<Duration>, Option<RampPermit<'a>>), Error> {
     let checkout = match checkout {
         Ok(checkout) => checkout,
         Err(wait) => match deadline {
@@ -223,9 +258,10 @@ async fn connection(
         },
     };
     let slot = match checkout {
-        Checkout::Reused(conn) => return Ok((conn, None)),
+        Checkout::Reused(conn) => return Ok((conn, None, None)),
         Checkout::New(slot) => slot,
     };
+    let ramp = inner.polite.ramp(origin, deadline).await?;
     let started = Instant::now();
     let config = &inner.config;
     let connect_deadline = config.connect_timeout.map(|limit| {
@@ -245,7 +281,9 @@ async fn connection(
         &inner.dialer,
         *origin,
         config.nodelay,
-        &inner.tls
+        &inner.tls,
+        config.user_agent.as_deref(),
+        config.limits.max_head_bytes,
     ));
     let mut expiry = limit.map(|(at, _)| sleep_until(at));
     let opened = poll_fn(|cx| {
@@ -275,8 +313,9 @@ async fn connection(
         }
     };
     Ok((
-        Pooled::new(Connection::new(stream, config.limits), slot),
+        Pooled::new(Connection::for_origin(stream, config.limits, origin), slot),
         Some(started.elapsed()),
+        ramp,
     ))
 }
 

@@ -17,6 +17,7 @@
 //! - [`redis`]: a private `redis-server` (optionally with an append-only file that survives restarts).
 //! - [`raw`]: a tiny blocking HTTP/1.1 exchange on `std::net::TcpStream`, to check servers without spool.
 //! - [`fault_proxy`]: a TCP proxy that delays, trickles, resets, stalls or half-closes responses.
+//! - [`forward_proxy`]: a forward proxy (absolute-form requests and CONNECT tunnels), recording what it saw.
 //! - [`tiny_origin`]: an in-process origin answering every request with the same bytes (e.g. chunked).
 //!
 //! # Use
@@ -40,6 +41,7 @@
 
 pub mod certs;
 pub mod fault_proxy;
+pub mod forward_proxy;
 pub mod nginx;
 pub mod nginx_conf;
 pub mod nginx_log;
@@ -54,6 +56,7 @@ pub mod tiny_origin;
 
 pub use certs::TestCerts;
 pub use fault_proxy::{Fault, FaultProxy};
+pub use forward_proxy::ForwardProxy;
 pub use nginx::Nginx;
 pub use nginx_conf::NginxOptions;
 pub use nginx_log::LoggedRequest;

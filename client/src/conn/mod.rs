@@ -30,6 +30,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 
 use crate::buffers;
+use crate::origin::Origin;
 use crate::proto::{ClientConn, Limits};
 
 /// A connection to one origin, alive across requests while the server keeps it open.
@@ -70,9 +71,24 @@ impl Connection {
         }
     }
 
+    /// A new connection over `stream` for `origin`: a plain-http one through a proxy speaks to it
+    /// in absolute form (a tunnelled https one looks like a direct connection).
+    pub(crate) fn for_origin(stream: Stream, limits: Limits, origin: &Origin<'_>) -> Connection {
+        let mut conn = Connection::new(stream, limits);
+        if let (Some(proxy), false) = (origin.via, origin.https) {
+            conn.proto.use_proxy_form(proxy.form());
+        }
+        conn
+    }
+
     /// Whether this connection carried a response before the current one.
     pub(crate) fn is_reused(&self) -> bool {
         self.served > 0
+    }
+
+    /// Whether the state machine already knows this connection ends with the current response.
+    pub(crate) fn will_close(&self) -> bool {
+        self.proto.close_reason().is_some()
     }
 
     /// The server's announced keep-alive timeout, if any.

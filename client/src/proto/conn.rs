@@ -12,7 +12,7 @@ use super::body::BodyDecoder;
 use super::error::{ProtoError, ProtoErrorKind};
 use super::framing::{self, Step};
 use super::head::{HeadParser, Parsed};
-use super::request::{self, RequestHead, SentRequest};
+use super::request::{self, ProxyForm, RequestHead, SentRequest};
 use super::{CloseReason, Event, Limits};
 
 /// Where the connection is in its request/response cycle.
@@ -66,6 +66,8 @@ pub struct ClientConn {
     /// Bytes of the interim (1xx) responses skipped for the current request. Bounded, together, by the
     /// head limit: a server may send many small ones (`103 Early Hints`), but cannot stream them forever.
     interim_bytes: usize,
+    /// Set on a plain-http connection to a forward proxy: requests use the absolute form.
+    proxy: Option<Box<ProxyForm>>,
 }
 
 impl ClientConn {
@@ -82,7 +84,26 @@ impl ClientConn {
             close: None,
             response_started: false,
             interim_bytes: 0,
+            proxy: None,
         }
+    }
+
+    /// Marks this as a connection to a forward proxy for plain-http requests: every request is
+    /// encoded in absolute form (`GET http://host/path HTTP/1.1`) with `form`'s credentials.
+    ///
+    /// ```
+    /// use spool_client::proto::{ClientConn, Limits, ProxyForm, RequestHead};
+    /// let mut conn = ClientConn::new(Limits::default());
+    /// conn.use_proxy_form(ProxyForm { authorization: None });
+    /// let uri: http::Uri = "http://user:pw@example.com:8080/a?b".parse().unwrap();
+    /// let headers = http::HeaderMap::new();
+    /// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: None, user_agent: None };
+    /// let mut out = Vec::new();
+    /// conn.encode_request(&req, &mut out).unwrap();
+    /// assert!(out.starts_with(b"GET http://example.com:8080/a?b HTTP/1.1\r\n"));
+    /// ```
+    pub fn use_proxy_form(&mut self, form: ProxyForm) {
+        self.proxy = Some(Box::new(form));
     }
 
     /// Appends the request head to `dst` and starts waiting for its response.
@@ -112,7 +133,7 @@ impl ClientConn {
                 ));
             }
         }
-        self.sent = request::encode(req, dst)?;
+        self.sent = request::encode(req, self.proxy.as_deref(), dst)?;
         self.state = State::AwaitingHead;
         self.response_started = false;
         self.interim_bytes = 0;

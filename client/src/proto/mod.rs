@@ -74,12 +74,14 @@ mod framing;
 mod head;
 mod request;
 mod syntax;
+mod tunnel;
 
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};
 pub use head::ResponseHead;
 pub(crate) use request::split_authority;
-pub use request::RequestHead;
+pub use request::{ProxyForm, RequestHead};
+pub use tunnel::{encode_connect, parse_connect_reply, ConnectReply};
 
 use bytes::Bytes;
 

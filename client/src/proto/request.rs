@@ -56,17 +56,35 @@ pub(crate) struct SentRequest {
     pub close: bool,
 }
 
+/// How requests differ on a connection to a forward proxy (RFC 9112 §3.2.2): the target is the
+/// absolute URI (without its user info), and the proxy's credentials, if any, go along as
+/// `Proxy-Authorization`. Only plain-http requests use it; https goes through a CONNECT tunnel
+/// (`tunnel.rs`) and then looks like any direct request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyForm {
+    /// The `Proxy-Authorization` value, e.g. `Basic dXNlcjpwdw==`.
+    pub authorization: Option<http::HeaderValue>,
+}
+
 /// Appends the request head to `dst`; on error `dst` is left as it was.
-pub(crate) fn encode(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, ProtoError> {
+pub(crate) fn encode(
+    req: &RequestHead<'_>,
+    proxy: Option<&ProxyForm>,
+    dst: &mut Vec<u8>,
+) -> Result<SentRequest, ProtoError> {
     let start = dst.len();
-    let result = write_head(req, dst);
+    let result = write_head(req, proxy, dst);
     if result.is_err() {
         dst.truncate(start);
     }
     result
 }
 
-fn write_head(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, ProtoError> {
+fn write_head(
+    req: &RequestHead<'_>,
+    proxy: Option<&ProxyForm>,
+    dst: &mut Vec<u8>,
+) -> Result<SentRequest, ProtoError> {
     if req.method == Method::CONNECT {
         return Err(invalid("CONNECT (tunnelling) is not supported"));
     }
@@ -76,6 +94,9 @@ fn write_head(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, P
     dst.reserve(128 + req.headers.len() * 32);
     dst.extend_from_slice(method.as_bytes());
     dst.push(b' ');
+    if proxy.is_some() {
+        write_absolute_prefix(req.uri, dst)?;
+    }
     write_target(req.uri, dst)?;
     dst.extend_from_slice(b" HTTP/1.1\r\n");
 
@@ -91,6 +112,13 @@ fn write_head(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, P
             }
         }
         _ => return Err(invalid("more than one Host header")),
+    }
+
+    if let Some(value) = proxy.and_then(|p| p.authorization.as_ref()) {
+        check_value("Proxy-Authorization", value.as_bytes())?;
+        dst.extend_from_slice(b"Proxy-Authorization: ");
+        dst.extend_from_slice(value.as_bytes());
+        dst.extend_from_slice(b"\r\n");
     }
 
     if req.headers.contains_key(TRANSFER_ENCODING) {
@@ -158,6 +186,28 @@ fn write_head(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, P
 /// (RFC 9110 §8.6: a user agent SHOULD send Content-Length for them).
 fn method_expects_body(method: &Method) -> bool {
     *method == Method::POST || *method == Method::PUT || *method == Method::PATCH
+}
+
+/// Writes `scheme://host[:port]` of the absolute-form target a proxy needs, without user info (the
+/// path follows from [`write_target`]).
+fn write_absolute_prefix(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError> {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let (host, port) = match uri.authority() {
+        Some(a) => split_authority(a.as_str()),
+        None => ("", None),
+    };
+    if host.is_empty() {
+        return Err(invalid("a request through a proxy needs an absolute URL"));
+    }
+    check_value("request target", host.as_bytes())?;
+    dst.extend_from_slice(scheme.as_bytes());
+    dst.extend_from_slice(b"://");
+    dst.extend_from_slice(host.as_bytes());
+    if let Some(port) = port {
+        dst.push(b':');
+        write_decimal(u64::from(port), dst);
+    }
+    Ok(())
 }
 
 /// Writes the origin-form request-target: path and query, `/` when the path is empty.
@@ -290,7 +340,7 @@ fn check_token(what: &str, bytes: &[u8]) -> Result<(), ProtoError> {
 }
 
 /// Refuses the bytes that would end a header line early (CR, LF) or that servers treat as string ends (NUL).
-fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
+pub(super) fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
     if bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
         Err(invalid(format!(
             "header {name} value {} contains CR, LF or NUL",
@@ -302,7 +352,7 @@ fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
 }
 
 /// Decimal formatting without the `fmt` machinery: this runs for every request.
-fn write_decimal(mut n: u64, dst: &mut Vec<u8>) {
+pub(super) fn write_decimal(mut n: u64, dst: &mut Vec<u8>) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

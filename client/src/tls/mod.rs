@@ -91,7 +91,7 @@ mod identity;
 mod io;
 mod pinned;
 mod stream;
-mod utc;
+pub(crate) mod utc;
 mod validity;
 
 pub use certificate::Certificate;

@@ -5,6 +5,7 @@
 //! `--help`, and exit status 2 ([`UsageError`]). Nothing is fetched before the whole command line has
 //! been checked.
 
+use crate::proxy::ProxyChoice;
 use crate::shard::Shard;
 use clap::Parser;
 use spool_client::tls::Certificate;
@@ -118,6 +119,40 @@ struct Args {
     #[arg(long = "shard", value_name = "K/N")]
     shard: Option<String>,
 
+    /// At most R requests per second to each host (scheme://host:port), evenly spaced; fractions
+    /// allowed (0.5 = one every 2 s). Default: no limit.
+    #[arg(long = "rate", value_name = "R", allow_negative_numbers = true)]
+    rate: Option<String>,
+
+    /// At most N new connections to one host waiting for their first answer; lifted for a host
+    /// once one answers and stays open (0 = no ramp). Spares servers with a short listen backlog.
+    #[arg(long = "ramp", value_name = "N", default_value_t = 4)]
+    ramp: usize,
+
+    /// Retry a transient failure (refused, reset, timeout, 408/429/500/502/503/504) up to N times,
+    /// waiting 1 s, 2 s, 4 s... (with jitter, honouring Retry-After); GET/HEAD/PUT/DELETE only,
+    /// unless the connection could not even be made. --timeout covers all attempts.
+    #[arg(long = "retry", value_name = "N", default_value_t = 0)]
+    retry: u32,
+
+    /// Start no retry later than SECS after the first attempt (0 = no limit but --timeout).
+    #[arg(
+        long = "retry-max-time",
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    retry_max_time: Option<String>,
+
+    /// Send requests through this HTTP proxy, [user:password@]host[:port] (https URLs through
+    /// CONNECT tunnels). Overrides the http_proxy/https_proxy/all_proxy variables; "" = no proxy.
+    #[arg(short = 'x', long = "proxy", value_name = "URL")]
+    proxy: Option<String>,
+
+    /// Hosts reached without the proxy: comma-separated names (and their subdomains), IPs, CIDR
+    /// blocks, or '*'. Overrides no_proxy/NO_PROXY.
+    #[arg(long = "noproxy", value_name = "LIST")]
+    noproxy: Option<String>,
+
     /// Start an HTTP server inside this process and thread, on 127.0.0.1, and fetch N URLs from it
     /// [default N: 10000]. Results go to -o FILE only when it is given.
     #[arg(
@@ -209,6 +244,16 @@ pub struct Config {
     pub max_redirects: Option<usize>,
     /// Decode compressed bodies (off with `--raw`).
     pub decompress: bool,
+    /// `--proxy`, `--noproxy` and the proxy environment, checked.
+    pub proxy: ProxyChoice,
+    /// `--retry N` (0: no retries).
+    pub retry: u32,
+    /// `--rate R`: requests per second per host.
+    pub rate: Option<f64>,
+    /// `--ramp N` (0: off).
+    pub ramp: usize,
+    /// `--retry-max-time` (`None`: no limit but `--timeout`).
+    pub retry_max_time: Option<Duration>,
 }
 
 /// What parsing the command line ended in, other than a config.
@@ -309,6 +354,21 @@ fn check(a: Args) -> Result<Config, UsageError> {
         None => Shard::ALL,
         Some(text) => text.parse::<Shard>().map_err(|e| UsageError(e.0))?,
     };
+    let rate = match a.rate.as_deref() {
+        None => None,
+        Some(text) => Some(rate(text)?),
+    };
+    let retry_max_time = match a.retry_max_time.as_deref() {
+        None => None,
+        Some(t) if t.trim().parse::<f64>() == Ok(0.0) => None,
+        Some(t) => Some(seconds("--retry-max-time", t)?),
+    };
+    if retry_max_time.is_some() && a.retry == 0 {
+        return Err(UsageError(
+            "--retry-max-time needs --retry N (the number of retries)".into(),
+        ));
+    }
+    let proxy = crate::proxy::choose(a.proxy, a.noproxy, |name| std::env::var(name).ok())?;
     let threads = match a.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -343,6 +403,11 @@ fn check(a: Args) -> Result<Config, UsageError> {
         shard,
         max_redirects: a.max_redirects,
         decompress: !a.raw,
+        proxy,
+        retry: a.retry,
+        retry_max_time,
+        rate,
+        ramp: a.ramp,
     })
 }
 
@@ -367,6 +432,16 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, UsageError> {
         return Err(bad());
     }
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+/// `--rate R`: a positive, finite number of requests per second.
+fn rate(text: &str) -> Result<f64, UsageError> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e9 => Ok(r),
+        _ => Err(UsageError(format!(
+            "invalid value {text:?} for --rate: expected a positive number of requests per second"
+        ))),
+    }
 }
 
 /// `Name: value`, with a token name and a value free of control characters other than tab (RFC 9110 §5).

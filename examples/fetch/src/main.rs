@@ -34,6 +34,7 @@ mod lines;
 mod outcome;
 mod output;
 mod progress;
+mod proxy;
 mod queue;
 mod queues;
 mod request;

@@ -30,6 +30,8 @@ pub struct Outcome {
     pub redirects: Option<u32>,
     /// The URL that gave the response (passwords as `***`), when it is not the input URL.
     pub final_url: Option<Box<str>>,
+    /// Attempts retried before this result, when `--retry` is on.
+    pub retries: Option<u32>,
 }
 
 /// Where a request's time went, as the client measured it.
@@ -59,6 +61,7 @@ impl Outcome {
             wire_bytes: 0,
             redirects: None,
             final_url: None,
+            retries: None,
         }
     }
 
@@ -102,12 +105,14 @@ pub enum Kind {
     Save,
     /// No file descriptor could be had for this request for too long.
     Descriptors,
+    /// The proxy could not be reached, wanted credentials (407) or refused the CONNECT tunnel.
+    Proxy,
     /// Anything else (including a bug: a request task that panicked).
     Other,
 }
 
 /// Every kind, in summary order.
-pub const KINDS: [Kind; 12] = [
+pub const KINDS: [Kind; 13] = [
     Kind::InvalidUrl,
     Kind::Dns,
     Kind::Connect,
@@ -119,6 +124,7 @@ pub const KINDS: [Kind; 12] = [
     Kind::MaxBody,
     Kind::Save,
     Kind::Descriptors,
+    Kind::Proxy,
     Kind::Other,
 ];
 
@@ -137,6 +143,7 @@ impl Kind {
             Kind::MaxBody => "max_body",
             Kind::Save => "save",
             Kind::Descriptors => "descriptors",
+            Kind::Proxy => "proxy",
             Kind::Other => "other",
         }
     }

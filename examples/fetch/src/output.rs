@@ -8,7 +8,8 @@
 //! The six fields above are fixed. Extra fields: `kind` on failures; `response_status` when a head
 //! arrived but the URL then failed (`status` is null whenever `error` is set); `reused` (the connection
 //! came from the pool) and `timings` (`connect`, absent on a reused connection, and `ttfb`: time to the
-//! complete response head, in ms) when a response arrived.
+//! complete response head, in ms) when a response arrived; `retries` (attempts retried) whenever
+//! `--retry` is given.
 //!
 //! Lines go through a 64 KiB buffer, flushed when full, when the scheduler asks (it does so about every
 //! 100 ms while results arrive) and at the end; a line write per URL would cost a system call per
@@ -184,6 +185,10 @@ pub fn render_line(out: &mut Vec<u8>, o: &Outcome) {
         out.extend_from_slice(b",\"redirects\":");
         push_u64(out, u64::from(redirects));
     }
+    if let Some(n) = o.retries {
+        out.extend_from_slice(b",\"retries\":");
+        push_u64(out, u64::from(n));
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -285,6 +290,7 @@ mod tests {
             wire_bytes: 1234,
             redirects: Some(0),
             final_url: None,
+            retries: None,
         };
         assert_eq!(
             line(&o),

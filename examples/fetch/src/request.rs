@@ -11,7 +11,7 @@ use crate::outcome::{Failure, Kind, Outcome, Timings};
 use crate::rlimit;
 use crate::run::{Attempt, Settings};
 use spool_client::tls::HandshakeStats;
-use spool_client::{header, Bytes, Client, ErrorKind, HeaderValue, Method, Response};
+use spool_client::{header, Bytes, Client, ErrorKind, HeaderValue, Method, Response, RetryPolicy};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -28,6 +28,8 @@ pub struct Requester {
     body: Option<Bytes>,
     max_body: Option<u64>,
     save_dir: Option<PathBuf>,
+    /// `--retry` is on, so each line says how many retries there were.
+    retry: bool,
 }
 
 impl Requester {
@@ -59,6 +61,14 @@ impl Requester {
                 n => spool_client::redirect::Policy::limited(n),
             });
         }
+        builder = crate::proxy::configure(builder, &config.proxy)?;
+        builder = builder
+            .rate_limit_per_host(config.rate)
+            .connection_ramp(config.ramp);
+        if config.retry > 0 {
+            let policy = RetryPolicy::new(config.retry).max_elapsed(config.retry_max_time);
+            builder = builder.retry(policy);
+        }
         let client = builder
             .build()
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -86,6 +96,7 @@ impl Requester {
             body: config.data.clone().map(Bytes::from),
             max_body: config.max_body,
             save_dir: config.save_dir.clone(),
+            retry: config.retry > 0,
         })
     }
 
@@ -136,7 +147,9 @@ impl Requester {
                     return Attempt::OutOfDescriptors(e.message().to_string());
                 }
                 let message = describe(&e, &url);
-                return Attempt::Done(Outcome::failed(index, url, classify(e.kind()), message));
+                let mut outcome = Outcome::failed(index, url, classify(e.kind()), message);
+                outcome.retries = self.retry.then(|| e.retries());
+                return Attempt::Done(outcome);
             }
         };
         let mut outcome = Outcome {
@@ -156,6 +169,7 @@ impl Requester {
             // Only after a redirect: otherwise the final URL is the input URL, written as it is.
             final_url: (response.info().redirects > 0)
                 .then(|| spool_client::redact_url(&response.url().to_string()).into()),
+            retries: self.retry.then(|| response.info().retries),
         };
         outcome.failure = self
             .read_body(&mut response, save.as_mut().map(|(f, _)| f), &mut outcome)
@@ -227,6 +241,7 @@ fn classify(kind: ErrorKind) -> Kind {
         | ErrorKind::Decode => Kind::Protocol,
         ErrorKind::TooManyRedirects | ErrorKind::Redirect => Kind::Redirect,
         ErrorKind::Io => Kind::Io,
+        ErrorKind::Proxy => Kind::Proxy,
         _ => Kind::Other,
     }
 }
