@@ -9,7 +9,8 @@
 //!   only `unsafe`), wakers over that allocation;
 //!   [`spawn`], [`JoinHandle`], [`JoinSet`], [`yield_now`].
 //! - `reactor` — one registration per socket, separate read and write wakers, edge-triggered readiness.
-//! - `driver` — the boundary to the OS: mio/epoll today, room for io_uring tomorrow. Nothing else names mio.
+//! - `driver` — the boundary to the OS, two backends chosen per runtime ([`Driver`]): epoll through mio
+//!   (readiness) and io_uring (completion). Nothing else names mio or io_uring.
 //! - [`time`] — a timer heap with O(log n) insert and O(1) cancel: `sleep`, `timeout`, `interval`.
 //! - [`net`] — `TcpStream`, `TcpListener`, `UdpSocket`.
 //! - [`sync`] — single-threaded `Semaphore`, `oneshot`, bounded `mpsc`.
@@ -34,8 +35,8 @@
 //! });
 //! assert_eq!(answer, 42);
 //! ```
-// `unsafe` is denied everywhere but in `executor::raw`, the one module that needs it (one allocation
-// per task); it explains there why each use is sound.
+// `unsafe` is denied everywhere but in `executor::raw` (one allocation per task) and `driver::uring`
+// (memory shared with the kernel); each explains there why every use is sound.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -51,6 +52,7 @@ pub mod sync;
 pub mod time;
 
 pub use blocking::{spawn_blocking, BlockingTask};
+pub use driver::Driver;
 pub use executor::join::{JoinError, JoinHandle};
 pub use executor::join_set::JoinSet;
 pub use executor::spawn::spawn;

@@ -15,7 +15,9 @@
 //! runtime uses no CPU at all.
 
 use crate::context::{self, Core};
-use crate::driver::Driver;
+use crate::driver::epoll::MioDriver;
+use crate::driver::uring::{BufferConfig, UringDriver};
+use crate::driver::{Driver, Unparker};
 use crate::executor::{Executor, MainWaker, Runnable};
 use crate::reactor::Reactor;
 use crate::time::timers::Timers;
@@ -38,6 +40,8 @@ use std::time::Instant;
 pub struct Builder {
     event_capacity: usize,
     max_tasks_per_turn: usize,
+    driver: Option<Driver>,
+    uring_buffers: BufferConfig,
 }
 
 impl Default for Builder {
@@ -45,6 +49,8 @@ impl Default for Builder {
         Builder {
             event_capacity: 1024,
             max_tasks_per_turn: 128,
+            driver: None,
+            uring_buffers: BufferConfig::default(),
         }
     }
 }
@@ -64,15 +70,61 @@ impl Builder {
         self
     }
 
-    /// Create the runtime (opens the epoll instance).
+    /// Which I/O driver to use (default: `SPOOL_DRIVER`, else [`Driver::Epoll`]; see [`Driver`]).
+    pub fn driver(mut self, driver: Driver) -> Self {
+        self.driver = Some(driver);
+        self
+    }
+
+    /// The io_uring driver's provided-buffer ring: `count` receive buffers (rounded up to a power of two,
+    /// at most 32768) of `size` bytes each (default 256 × 4096). Ignored on epoll.
+    pub fn io_uring_buffers(mut self, count: u16, size: u32) -> Self {
+        self.uring_buffers = BufferConfig {
+            count: count.clamp(1, 32768).next_power_of_two(),
+            size: size.max(1),
+        };
+        self
+    }
+
+    /// Create the runtime (opens the epoll instance or the io_uring).
+    ///
+    /// # Errors
+    /// The OS refuses the driver: for [`Driver::IoUring`] the message names why (no io_uring in this
+    /// kernel, blocked by seccomp or `kernel.io_uring_disabled`, a missing operation). Also when
+    /// `SPOOL_DRIVER` names no driver.
     pub fn build(self) -> io::Result<Runtime> {
-        let driver = Driver::new(self.event_capacity)?;
+        let choice = match self.driver {
+            Some(d) => d,
+            None => Driver::from_env()?,
+        };
+        let (reactor, unparker) = match choice {
+            Driver::Epoll => Self::epoll(self.event_capacity)?,
+            Driver::IoUring => Self::uring(self.event_capacity, self.uring_buffers)?,
+            Driver::Auto => match Self::uring(self.event_capacity, self.uring_buffers) {
+                Ok(r) => r,
+                Err(_) => Self::epoll(self.event_capacity)?,
+            },
+        };
         let core = Rc::new(Core {
-            executor: Executor::new(Some(driver.unparker())),
+            executor: Executor::new(Some(unparker)),
             timers: RefCell::new(Timers::new()),
-            reactor: Reactor::new(driver),
+            reactor,
         });
         Ok(Runtime { core, config: self })
+    }
+}
+
+impl Builder {
+    fn epoll(capacity: usize) -> io::Result<(Reactor, Unparker)> {
+        let d = MioDriver::new(capacity)?;
+        let u = Unparker::Epoll(d.unparker());
+        Ok((Reactor::with_epoll(d), u))
+    }
+
+    fn uring(capacity: usize, buffers: BufferConfig) -> io::Result<(Reactor, Unparker)> {
+        let d = UringDriver::new(capacity, buffers)?;
+        let u = Unparker::Uring(d.unparker());
+        Ok((Reactor::with_uring(d), u))
     }
 }
 
@@ -93,6 +145,8 @@ pub struct Stats {
     pub registered_sources: usize,
     /// Task polls since the runtime was created.
     pub polls: u64,
+    /// The I/O driver that runs ([`Driver::Epoll`] or [`Driver::IoUring`], never `Auto`).
+    pub driver: Driver,
 }
 
 impl Runtime {
@@ -217,6 +271,7 @@ impl Core {
             timers: self.timers.borrow().len(),
             registered_sources: self.reactor.registered(),
             polls: self.executor.polls(),
+            driver: self.reactor.driver(),
         }
     }
 }

@@ -1,43 +1,68 @@
-//! `IoSource`: a non-blocking socket joined to the reactor; the piece every net type is built on.
+//! `IoSource`: a socket joined to the runtime's driver; the piece every net type is built on.
 //!
-//! It owns the socket and its reactor registration, and runs the one loop every async I/O operation
-//! needs:
+//! It owns the socket and its registration, which is one of two kinds (see [`crate::driver`]):
+//! - **readiness** (epoll): a reactor slot. The socket is non-blocking and `poll_io` runs the one loop
+//!   every readiness operation needs:
 //!
-//! ```text
-//!   loop {
-//!       wait until the reactor marks the direction ready   (parks the task's waker, returns Pending)
-//!       try the syscall
-//!       WouldBlock  → clear the mark, go round again       (edge-triggered: only now may we wait)
-//!       otherwise   → return the result
-//!   }
-//! ```
+//!   ```text
+//!     loop {
+//!         wait until the reactor marks the direction ready   (parks the task's waker, returns Pending)
+//!         try the syscall
+//!         WouldBlock  → clear the mark, go round again       (edge-triggered: only now may we wait)
+//!         otherwise   → return the result
+//!     }
+//!   ```
+//! - **completion** (io_uring): a socket slot in the driver, which owns the operations in flight. The
+//!   socket is in blocking mode (io_uring waits by itself and would answer EAGAIN for a non-blocking one),
+//!   and the net types never make data syscalls on it: the `op` files ask the driver.
 //!
-//! Dropping an `IoSource` deregisters the socket and then closes it, so a task that is aborted closes its
-//! connections and the peer sees EOF.
+//! Dropping an `IoSource` deregisters the socket and closes it, so a task that is aborted closes its
+//! connections and the peer sees EOF. On io_uring the fd goes to the driver, which cancels the socket's
+//! receive and closes the fd once no operation names it any more.
 
 use crate::context;
+use crate::driver::uring::UringDriver;
 use crate::driver::Ready;
-use crate::reactor::Direction;
+use crate::reactor::{Backend, Direction};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::task::{Context, Poll};
 
-pub(crate) struct IoSource<S: AsRawFd> {
-    /// `None` only during drop.
-    sock: Option<S>,
-    key: usize,
+/// The registration, by backend.
+#[derive(Clone, Copy, Debug)]
+enum Reg {
+    /// The reactor slot's key.
+    Readiness(usize),
+    /// The io_uring driver's socket key.
+    Completion(usize),
 }
 
-impl<S: AsRawFd> IoSource<S> {
-    /// Register `sock` (already non-blocking) with the current runtime's reactor.
+pub(crate) struct IoSource<S: AsRawFd + Into<OwnedFd>> {
+    /// `None` only during drop.
+    sock: Option<S>,
+    reg: Reg,
+}
+
+/// Whether the current runtime's driver is completion-based: sockets must then be created in blocking
+/// mode (see the module docs).
+pub(crate) fn completion_driver(what: &str) -> bool {
+    context::with_core(what, |core| {
+        matches!(core.reactor.backend(), Backend::Completion(_))
+    })
+}
+
+impl<S: AsRawFd + Into<OwnedFd>> IoSource<S> {
+    /// Register `sock` with the current runtime's driver. On epoll it must be non-blocking already, and
+    /// `initial` is the readiness assumed before the first event; on io_uring it must be blocking.
     pub(crate) fn new(sock: S, initial: Ready) -> io::Result<IoSource<S>> {
         let fd = sock.as_raw_fd();
-        let key = context::with_core("creating a socket", |core| {
-            core.reactor.register(fd, initial)
+        let reg = context::with_core("creating a socket", |core| match core.reactor.backend() {
+            Backend::Readiness(r) => r.register(fd, initial).map(Reg::Readiness),
+            Backend::Completion(d) => Ok(Reg::Completion(d.borrow_mut().register(fd))),
         })?;
         Ok(IoSource {
             sock: Some(sock),
-            key,
+            reg,
         })
     }
 
@@ -45,28 +70,68 @@ impl<S: AsRawFd> IoSource<S> {
         self.sock.as_ref().expect("socket present until drop")
     }
 
-    /// Wait until `dir` is (probably) ready.
-    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Ready> {
+    /// The io_uring socket key, or `None` on epoll.
+    pub(crate) fn completion(&self) -> Option<usize> {
+        match self.reg {
+            Reg::Completion(k) => Some(k),
+            Reg::Readiness(_) => None,
+        }
+    }
+
+    /// Run `f` on the io_uring driver with this socket's key.
+    ///
+    /// # Panics
+    /// On an epoll registration (callers check [`IoSource::completion`] first).
+    pub(crate) fn with_uring<R>(&self, f: impl FnOnce(&mut UringDriver, usize) -> R) -> R {
+        let key = self.completion().expect("an io_uring socket");
         context::with_core("socket I/O", |core| {
-            core.reactor.poll_ready(self.key, dir, cx)
+            let mut d = core
+                .reactor
+                .uring()
+                .expect("socket registered with io_uring used on an epoll runtime");
+            f(&mut d, key)
         })
     }
 
-    /// Whether `dir` is marked ready, without parking a waker.
+    fn readiness_key(&self) -> usize {
+        match self.reg {
+            Reg::Readiness(k) => k,
+            Reg::Completion(_) => unreachable!("a readiness call on an io_uring socket"),
+        }
+    }
+
+    /// Wait until `dir` is (probably) ready (epoll).
+    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Ready> {
+        let key = self.readiness_key();
+        context::with_core("socket I/O", |core| {
+            core.reactor.readiness().poll_ready(key, dir, cx)
+        })
+    }
+
+    /// Whether `dir` is marked ready, without parking a waker (epoll).
     pub(crate) fn is_ready(&self, dir: Direction) -> bool {
-        context::with_core("socket I/O", |core| core.reactor.is_ready(self.key, dir))
+        let key = self.readiness_key();
+        context::with_core("socket I/O", |core| {
+            core.reactor.readiness().is_ready(key, dir)
+        })
     }
 
     pub(crate) fn clear_ready(&self, dir: Direction) {
-        context::with_core("socket I/O", |core| core.reactor.clear_ready(self.key, dir));
+        let key = self.readiness_key();
+        context::with_core("socket I/O", |core| {
+            core.reactor.readiness().clear_ready(key, dir)
+        });
     }
 
-    /// Forget one readiness flag only (see [`crate::reactor::Reactor::clear_flag`]).
+    /// Forget one readiness flag only (see [`crate::reactor::Readiness::clear_flag`]).
     pub(crate) fn clear_flag(&self, flag: Ready) {
-        context::with_core("socket I/O", |core| core.reactor.clear_flag(self.key, flag));
+        let key = self.readiness_key();
+        context::with_core("socket I/O", |core| {
+            core.reactor.readiness().clear_flag(key, flag)
+        });
     }
 
-    /// Run `op` until it does not say `WouldBlock`, waiting for readiness in `dir` in between.
+    /// Run `op` until it does not say `WouldBlock`, waiting for readiness in `dir` in between (epoll).
     pub(crate) fn poll_io<R>(
         &self,
         dir: Direction,
@@ -85,7 +150,7 @@ impl<S: AsRawFd> IoSource<S> {
         }
     }
 
-    /// Try `op` once if `dir` is marked ready; never waits. `WouldBlock` if it is not ready.
+    /// Try `op` once if `dir` is marked ready; never waits. `WouldBlock` if it is not ready (epoll).
     pub(crate) fn try_io<R>(
         &self,
         dir: Direction,
@@ -102,13 +167,34 @@ impl<S: AsRawFd> IoSource<S> {
     }
 }
 
-impl<S: AsRawFd> Drop for IoSource<S> {
+impl<S: AsRawFd + Into<OwnedFd>> Drop for IoSource<S> {
     fn drop(&mut self) {
-        if let Some(sock) = self.sock.take() {
-            let fd = sock.as_raw_fd();
-            // Deregister first, while the fd number still names this socket; then close it.
-            context::try_with_core(|core| core.reactor.deregister(self.key, fd));
-            drop(sock);
+        let Some(sock) = self.sock.take() else {
+            return;
+        };
+        let fd = sock.as_raw_fd();
+        match self.reg {
+            Reg::Readiness(key) => {
+                // Deregister first, while the fd number still names this socket; then close it.
+                context::try_with_core(|core| {
+                    if let Backend::Readiness(r) = core.reactor.backend() {
+                        r.deregister(key, fd);
+                    }
+                });
+                drop(sock);
+            }
+            Reg::Completion(key) => {
+                // The driver closes the fd after the socket's last operation completes. Dropped where no
+                // io_uring runtime runs, the fd is closed now; any op still in flight keeps its memory in
+                // the driver (and the kernel its own reference to the file), so nothing is freed early.
+                let mut sock = Some(sock);
+                context::try_with_core(|core| {
+                    if let Some(mut d) = core.reactor.uring() {
+                        d.release(key, sock.take().expect("not yet given").into());
+                    }
+                });
+                drop(sock);
+            }
         }
     }
 }
