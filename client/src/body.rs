@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::conn::{ConnError, Connection, Timer};
+use crate::conn::{ConnError, Timer};
 use crate::error::{Error, ErrorKind};
-use crate::pool;
+use crate::pool::{self, Pooled};
 use crate::proto::Event;
 
 /// Bodies (or their start) up to this size are decoded eagerly when they are already buffered.
@@ -25,7 +25,7 @@ const EAGER_MAX: usize = 64 * 1024;
 #[derive(Debug)]
 pub(crate) struct Body {
     /// `None` once the body ended (connection returned or closed).
-    conn: Option<Box<Connection>>,
+    conn: Option<Box<Pooled>>,
     timer: Timer,
     /// Bytes decoded ahead of the caller.
     pending: Option<Bytes>,
@@ -45,12 +45,7 @@ impl Body {
     ///
     /// `now`: when the head arrived; used as the time the connection went idle if the whole body
     /// was already there.
-    pub(crate) fn new(
-        conn: Box<Connection>,
-        timer: Timer,
-        length: Option<u64>,
-        now: Instant,
-    ) -> Body {
+    pub(crate) fn new(conn: Box<Pooled>, timer: Timer, length: Option<u64>, now: Instant) -> Body {
         let mut body = Body {
             conn: Some(conn),
             timer,

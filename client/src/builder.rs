@@ -6,11 +6,11 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::client::Client;
+use crate::dial::{DnsSettings, ResolverKind};
 use crate::error::{Error, ErrorKind};
 use crate::pool::PoolConfig;
 use crate::proto::Limits;
 use crate::redirect::Policy;
-use crate::resolve::{DnsSettings, ResolverKind};
 use crate::tls::{Certificate, TlsConnectorBuilder};
 
 /// The user agent sent when the caller sets none.
@@ -221,9 +221,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this stub resolver (configured with [`crate::dns::ResolverBuilder`]) and selects
+    /// Uses this stub resolver (configured with [`spool_dns::ResolverBuilder`]) and selects
     /// [`ResolverKind::Stub`]. Pins from [`resolve`](Self::resolve) are added to it.
-    pub fn dns_resolver(mut self, resolver: crate::dns::Resolver) -> Self {
+    pub fn dns_resolver(mut self, resolver: spool_dns::Resolver) -> Self {
         self.config.dns.kind = ResolverKind::Stub;
         self.config.dns.custom = Some(resolver);
         self
@@ -231,7 +231,7 @@ impl ClientBuilder {
 
     /// Asks these DNS servers instead of those of `/etc/resolv.conf` (like curl's
     /// `--dns-servers`); selects [`ResolverKind::Stub`]. Parse user input with
-    /// [`crate::dns::parse_server_addr`].
+    /// [`spool_dns::parse_server_addr`].
     pub fn dns_servers(mut self, servers: impl IntoIterator<Item = std::net::SocketAddr>) -> Self {
         self.config.dns.kind = ResolverKind::Stub;
         self.config.dns.servers = servers.into_iter().collect();
@@ -246,8 +246,8 @@ impl ClientBuilder {
     }
 
     /// Resolves `pin.host` to `pin.addrs` for connections to `pin.port` only, like curl's
-    /// `--resolve HOST:PORT:ADDR` (parse that syntax with `str::parse::<`[`crate::dns::ResolvePin`]`>`).
-    pub fn resolve_pin(mut self, pin: crate::dns::ResolvePin) -> Self {
+    /// `--resolve HOST:PORT:ADDR` (parse that syntax with `str::parse::<`[`spool_dns::ResolvePin`]`>`).
+    pub fn resolve_pin(mut self, pin: spool_dns::ResolvePin) -> Self {
         for addr in pin.addrs {
             self.pin(&pin.host, Some(pin.port), addr);
         }

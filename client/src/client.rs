@@ -7,9 +7,9 @@ use std::rc::Rc;
 use http::Method;
 
 use crate::builder::{ClientBuilder, Config};
+use crate::dial::Dialer;
 use crate::pool::{Pool, PoolStatus};
 use crate::request::RequestBuilder;
-use crate::resolve::Resolver;
 use crate::tls::{HandshakeStats, TlsConnector};
 use crate::url::IntoUrl;
 
@@ -39,7 +39,7 @@ pub struct Client {
 pub(crate) struct ClientInner {
     pub config: Config,
     pub pool: Pool,
-    pub resolver: Resolver,
+    pub dialer: Dialer,
     /// Makes every https connection; its one session cache lets them resume each other's sessions.
     pub tls: TlsConnector,
 }
@@ -59,12 +59,12 @@ impl Client {
 
     pub(crate) fn from_config(config: Config, tls: TlsConnector) -> Client {
         let pool = Pool::new(config.pool.clone());
-        let resolver = config.dns.build();
+        let dialer = config.dns.build();
         Client {
             inner: Rc::new(ClientInner {
                 config,
                 pool,
-                resolver,
+                dialer,
                 tls,
             }),
         }

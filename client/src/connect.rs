@@ -35,8 +35,8 @@ use std::time::{Duration, Instant};
 use spool_runtime::net::TcpStream;
 use spool_runtime::time::{sleep_until, Sleep};
 
-use crate::dns::{DnsError, QueryType, Resolver, Resolving};
 use crate::error::describe_io;
+use spool_dns::{DnsError, QueryType, Resolver, Resolving};
 
 /// RFC 8305 §5's recommended delay between starting two connection attempts.
 pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);

@@ -30,7 +30,7 @@
 //!   feeds the state machine, the request/idle timer.
 //! - [`tls`] — HTTPS: rustls driven over the runtime's `TcpStream`, verified by default, one
 //!   session cache per client; certificate failures say why.
-//! - `resolve.rs` — host name to connection per the client's settings: the on-loop DNS stub
+//! - `dial.rs` — host name to connection per the client's settings: the on-loop DNS stub
 //!   resolver ([`dns`], the default) or `getaddrinfo` on a helper thread ([`ResolverKind`]), pinned
 //!   names, literal IPs; [`connect`] races the addresses (Happy Eyeballs, RFC 8305).
 //! - `response.rs` + `body.rs` — [`Response`] and reading its body (`chunk`, `bytes`, `text`);
@@ -39,6 +39,9 @@
 //!   relative `Location`s (RFC 3986 §5.2).
 //! - `url.rs` checks URLs; `origin.rs` is scheme + host + port (the pool key); `auth.rs` turns
 //!   `user:pass@` into Basic authorization.
+//! - `redact.rs` — [`redact_url`]: `user:***@` for URLs shown to people.
+//! - [`decode`] — content codings (gzip, deflate, br, zstd) decoded as the body streams, held to a
+//!   decoded-size limit.
 //! - `buffers.rs` — per-thread free lists of read and write buffers.
 //! - `error.rs` — [`Error`] and [`ErrorKind`].
 //!
@@ -72,28 +75,35 @@ mod builder;
 mod charset;
 mod client;
 mod conn;
+mod dial;
 mod error;
 mod join;
 mod origin;
 mod pool;
+mod redact;
 mod request;
-mod resolve;
 mod response;
 mod send;
 mod url;
 
 pub mod connect;
-pub mod dns;
+pub mod decode;
 pub mod proto;
 pub mod redirect;
 pub mod tls;
 
+/// Hooks for the fuzz targets (`fuzz/`); not API.
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use builder::ClientBuilder;
 pub use client::Client;
+pub use dial::ResolverKind;
 pub use error::{Error, ErrorKind};
+pub use origin::write_origin_key;
 pub use pool::PoolStatus;
+pub use redact::redact_url;
 pub use request::RequestBuilder;
-pub use resolve::ResolverKind;
 pub use response::{Response, ResponseInfo};
 pub use url::IntoUrl;
 

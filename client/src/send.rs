@@ -28,7 +28,7 @@ use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
 use crate::origin::Origin;
-use crate::pool::{Acquire, Checkout};
+use crate::pool::{Acquire, Checkout, Pooled};
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
 use crate::request::Request;
@@ -208,7 +208,7 @@ async fn connection(
     origin: &Origin<'_>,
     checkout: Result<Checkout, Acquire>,
     deadline: Deadline,
-) -> Result<(Box<Connection>, Option<Duration>), Error> {
+) -> Result<(Box<Pooled>, Option<Duration>), Error> {
     let checkout = match checkout {
         Ok(checkout) => checkout,
         Err(wait) => match deadline {
@@ -238,7 +238,7 @@ async fn connection(
     // Raced against the deadline right here rather than through `timeout_at`: an `async fn` that
     // takes the connecting future as an argument would hold it twice.
     let mut opening = pin!(conn::open(
-        &inner.resolver,
+        &inner.dialer,
         *origin,
         config.nodelay,
         &inner.tls
@@ -271,7 +271,7 @@ async fn connection(
         }
     };
     Ok((
-        Connection::new(stream, slot, config.limits),
+        Pooled::new(Connection::new(stream, config.limits), slot),
         Some(started.elapsed()),
     ))
 }

@@ -217,6 +217,13 @@ fn check_authority(authority: &str) -> Result<(), Error> {
                         )))
                     }
                 };
+                if host_port[..end].contains('%') {
+                    return Err(invalid(format!(
+                        "IPv6 zone ids ({:?}) are not supported: spool cannot choose the network \
+                         interface of a link-local address; use a global address or a host name",
+                        &host_port[..=end]
+                    )));
+                }
                 (&host_port[..=end], port)
             }
             None => return Err(invalid(format!("IPv6 host {host_port:?} lacks its ']'"))),
@@ -338,6 +345,11 @@ mod tests {
         assert!(err("http://a:x/").contains("port"));
         assert!(err("http://bücher.de/").contains("xn--"));
         assert!(err("http://[::1/").contains("]"));
+        let zone = err("http://[fe80::1%25lo]:8080/");
+        assert!(
+            zone.contains("zone ids (\"[fe80::1%25lo]\") are not supported"),
+            "{zone}"
+        );
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! refused IPv6 address, and DNS errors and timeouts as the client reports them. Loopback only.
 
 mod server;
+#[path = "../dns/tests/support_dns/mod.rs"]
 mod support_dns;
 
 use std::time::Duration;
 
 use server::{run, Reply, Server};
-use spool_client::dns::ResolvePin;
 use spool_client::{Client, ErrorKind, ResolverKind};
+use spool_dns::ResolvePin;
 use support_dns::{Fault, TestDns, TYPE_A, TYPE_AAAA};
 
 const LIMIT: Duration = Duration::from_secs(20);

@@ -3,6 +3,7 @@
 //! overlaps connecting (an AAAA answer that never comes does not hold up IPv4). Bounded to 10 s each;
 //! no assertion on elapsed time, only on outcomes (a bound that only a correct race can meet).
 
+#[path = "../dns/tests/support_dns/mod.rs"]
 mod support_dns;
 
 use std::future::Future;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use spool_client::connect::{
     connect_happy, connect_host, ConnectError, HappyEyeballs, CONNECTION_ATTEMPT_DELAY,
 };
-use spool_client::dns::{DnsErrorKind, Hosts, ResolverBuilder};
+use spool_dns::{DnsErrorKind, Hosts, ResolverBuilder};
 use spool_runtime::net::{TcpListener, TcpStream};
 use spool_runtime::time::timeout;
 use support_dns::{Fault, TestDns, TYPE_AAAA};

@@ -1,13 +1,14 @@
 //! Table test of the response rules of the protocol core: body framing (RFC 9112 §6.3), Content-Length and
 //! chunked syntax, interim responses, EOF handling and connection reuse. Each row is one exchange on a
-//! fresh connection: response bytes (fed whole), request method, whether the server then closes, and the
+//! fresh connection: response bytes (fed whole, then in every split), request method, whether the server then closes, and the
 //! expected status, body and reusability, or the expected error kind.
 
 mod proto_support;
 
 use http::Method;
-use proto_support::{exchange, Finish};
+use proto_support::{exchange, receive, send, Finish, Outcome};
 use spool_client::proto::ProtoErrorKind::{self, *};
+use spool_client::proto::{ClientConn, Limits};
 
 enum Expect {
     /// Status, body, reusable.
@@ -75,7 +76,13 @@ fn rows() -> Vec<Row> {
         row("chunked empty", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", false, K(200, b"", true)),
         row("chunked case", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\na\r\n0123456789\r\nA\r\n0123456789\r\n0\r\n\r\n", false, K(200, b"01234567890123456789", true)),
         row("chunked ext and trailers", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;name=\"v;x\"\r\nabc\r\n0;last\r\nX-Sum: 1\r\nX-Other: 2\r\n\r\n", false, K(200, b"abc", true)),
-        row("chunked bare LF", GET, b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n", false, K(200, b"abc", true)),
+        // A bare LF ends the head's lines and the trailers (RFC 9112 §2.2), never chunk framing (§7.1).
+        row("chunked bare LF head and trailers", GET, b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\r\nabc\r\n0\r\nX: 1\n\n", false, K(200, b"abc", true)),
+        row("chunked bare LF size line", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", false, E(InvalidChunk)),
+        row("chunked bare LF after ext", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\nabc\r\n0\r\n\r\n", false, E(InvalidChunk)),
+        row("chunked bare LF after data", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n", false, E(InvalidChunk)),
+        row("chunked bare LF last chunk", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\n\r\n", false, E(InvalidChunk)),
+        row("chunked all bare LF", GET, b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n", false, E(InvalidChunk)),
         row("chunked 16 digits", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0000000000000003\r\nabc\r\n0\r\n\r\n", false, K(200, b"abc", true)),
         row("chunked 17 digits", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000003\r\nabc\r\n0\r\n\r\n", false, E(InvalidChunk)),
         row("chunked empty size", GET, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nabc\r\n0\r\n\r\n", false, E(InvalidChunk)),
@@ -156,30 +163,73 @@ fn rows() -> Vec<Row> {
 
 #[test]
 fn framing_table() {
+    check_rows(|row| vec![exchange(&row.method, row.response, row.eof)]);
+}
+
+/// The same rows, each cut into two reads at every offset and fed one byte per read: the split must
+/// not change any outcome (bare-LF chunk framing is refused whichever read its LF arrives in).
+#[test]
+fn framing_table_in_every_split() {
+    check_rows(|row| {
+        let mut outs = Vec::new();
+        for at in 0..=row.response.len() {
+            let (a, b) = row.response.split_at(at);
+            outs.push(exchange_in(&row.method, &[a, b], row.eof));
+        }
+        let bytes: Vec<&[u8]> = row.response.chunks(1).collect();
+        outs.push(exchange_in(&row.method, &bytes, row.eof));
+        outs
+    });
+}
+
+/// One exchange in `pieces`. Bytes after the response that arrive in a later read than its end find
+/// the connection idle, which the next `decode` refuses (`UnexpectedData`) and closes: the same
+/// "not reusable" as when they come in the same read, so that is what this reports.
+fn exchange_in(method: &Method, pieces: &[&[u8]], eof: bool) -> Outcome {
+    let mut conn = ClientConn::new(Limits::default());
+    send(&mut conn, method);
+    let mut out = receive(&mut conn, pieces, eof);
+    if out.finish == (Finish::End { reusable: true }) && out.unfed > 0 {
+        let all = pieces.concat();
+        let err = conn
+            .decode(&mut bytes::BytesMut::from(&all[all.len() - out.unfed..]))
+            .expect_err("stray bytes on an idle connection");
+        assert_eq!(err.kind(), UnexpectedData);
+        assert!(!conn.is_idle_reusable());
+        out.finish = Finish::End { reusable: false };
+    }
+    out
+}
+
+/// Runs every row through `run` and checks each outcome it returns against the row's expectation.
+fn check_rows(run: impl Fn(&Row) -> Vec<Outcome>) {
     let mut failures = Vec::new();
     for row in rows() {
-        let out = exchange(&row.method, row.response, row.eof);
-        let status = out.head.as_ref().map(|h| h.status.as_u16());
-        let ok = match row.expect {
-            Expect::Ok(code, body, reusable) => {
-                status == Some(code) && out.body == body && out.finish == Finish::End { reusable }
+        for (i, out) in run(&row).into_iter().enumerate() {
+            let status = out.head.as_ref().map(|h| h.status.as_u16());
+            let ok = match row.expect {
+                Expect::Ok(code, body, reusable) => {
+                    status == Some(code)
+                        && out.body == body
+                        && out.finish == Finish::End { reusable }
+                }
+                Expect::Err(kind) => out.finish == Finish::Error(kind),
+                Expect::Pending(code) => status == Some(code) && out.finish == Finish::Pending,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} (feed #{i}): got status {status:?}, body {:?}, {:?} ({})",
+                    row.name,
+                    String::from_utf8_lossy(&out.body),
+                    out.finish,
+                    out.error.map(|e| e.to_string()).unwrap_or_default(),
+                ));
             }
-            Expect::Err(kind) => out.finish == Finish::Error(kind),
-            Expect::Pending(code) => status == Some(code) && out.finish == Finish::Pending,
-        };
-        if !ok {
-            failures.push(format!(
-                "{}: got status {status:?}, body {:?}, {:?} ({})",
-                row.name,
-                String::from_utf8_lossy(&out.body),
-                out.finish,
-                out.error.map(|e| e.to_string()).unwrap_or_default(),
-            ));
         }
     }
     assert!(
         failures.is_empty(),
-        "{} rows failed:\n{}",
+        "{} outcomes failed:\n{}",
         failures.len(),
         failures.join("\n")
     );

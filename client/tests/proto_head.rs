@@ -171,16 +171,73 @@ fn large_head_fed_byte_by_byte() {
     assert_eq!(out.finish, Finish::End { reusable: true });
 }
 
+/// Every way of cutting `response` into two reads, and one byte per read: the outcomes.
+fn every_split(response: &[u8]) -> Vec<proto_support::Outcome> {
+    let mut outs = Vec::new();
+    for at in 0..=response.len() {
+        let mut conn = ClientConn::new(Limits::default());
+        send(&mut conn, &Method::GET);
+        outs.push(receive(
+            &mut conn,
+            &[&response[..at], &response[at..]],
+            false,
+        ));
+    }
+    let mut conn = ClientConn::new(Limits::default());
+    send(&mut conn, &Method::GET);
+    let bytes: Vec<&[u8]> = response.chunks(1).collect();
+    outs.push(receive(&mut conn, &bytes, false));
+    outs
+}
+
 #[test]
-fn interim_response_limit() {
-    let mut response = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(17);
+fn twenty_early_hints_then_the_response() {
+    // Interim responses are bounded by their bytes (the head limit), not by a small count.
+    let hint = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n";
+    let mut response = hint.repeat(20);
     response.extend_from_slice(OK_HI);
-    let out = exchange(&Method::GET, &response, false);
-    assert_eq!(out.finish, Finish::Error(ProtoErrorKind::TooLarge));
-    let mut response = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(16);
-    response.extend_from_slice(OK_HI);
-    let out = exchange(&Method::GET, &response, false);
-    assert_eq!(out.finish, Finish::End { reusable: true });
+    for out in every_split(&response) {
+        assert_eq!(
+            out.finish,
+            Finish::End { reusable: true },
+            "{:?}",
+            out.error
+        );
+        assert_eq!(out.head.as_ref().map(|h| h.status.as_u16()), Some(200));
+        assert_eq!(out.body, b"hi");
+    }
+}
+
+#[test]
+fn interim_responses_past_the_head_limit_are_refused() {
+    let limits = Limits {
+        max_head_bytes: 1024,
+        ..Limits::default()
+    };
+    let hint = b"HTTP/1.1 100 Continue\r\n\r\n"; // 25 bytes
+    for (count, fits) in [(40, true), (41, false)] {
+        let mut response = hint.repeat(count);
+        response.extend_from_slice(OK_HI);
+        for pieces in [vec![&response[..]], response.chunks(7).collect()] {
+            let mut conn = ClientConn::new(limits);
+            send(&mut conn, &Method::GET);
+            let out = receive(&mut conn, &pieces, false);
+            if fits {
+                assert_eq!(out.finish, Finish::End { reusable: true }, "{count}");
+            } else {
+                assert_eq!(
+                    out.finish,
+                    Finish::Error(ProtoErrorKind::TooLarge),
+                    "{count}"
+                );
+                let msg = out.error.unwrap().to_string();
+                assert!(
+                    msg.contains("interim") && msg.contains("1024 bytes"),
+                    "{msg}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

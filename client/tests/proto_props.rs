@@ -169,14 +169,14 @@ fn build(
                 if ext[i % ext.len()] {
                     wire_body.extend_from_slice(b"; name=\"quoted;value\"");
                 }
-                wire_body.extend_from_slice(eol);
+                // Chunk framing always ends in CRLF (RFC 9112 §7.1); only fields may use a bare LF.
+                wire_body.extend_from_slice(b"\r\n");
                 wire_body.extend_from_slice(&rest[..n]);
-                wire_body.extend_from_slice(eol);
+                wire_body.extend_from_slice(b"\r\n");
                 rest = &rest[n..];
                 i += 1;
             }
-            wire_body.extend_from_slice(b"0");
-            wire_body.extend_from_slice(eol);
+            wire_body.extend_from_slice(b"0\r\n");
             for (name, v) in trailers {
                 wire_body.extend_from_slice(format!("{name}: {v}").as_bytes());
                 wire_body.extend_from_slice(eol);

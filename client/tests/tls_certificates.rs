@@ -259,7 +259,7 @@ fn server_closing_during_the_handshake_is_an_io_error() {
 }
 
 #[test]
-fn plain_http_server_is_a_handshake_error() {
+fn plain_http_server_is_a_not_tls_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let http = std::thread::spawn(move || {
@@ -274,11 +274,11 @@ fn plain_http_server_is_a_handshake_error() {
     let error = spool_runtime::block_on(aio::connect(&TlsConnector::new(), addr, "localhost"))
         .expect_err("HTTP is not TLS");
     http.join().unwrap();
-    assert_eq!(error.kind(), TlsErrorKind::Handshake);
+    assert_eq!(error.kind(), TlsErrorKind::NotTls);
     assert!(
         error
             .to_string()
-            .starts_with("TLS handshake with localhost failed"),
+            .starts_with("TLS handshake with localhost failed: the server answered in plain text"),
         "{error}"
     );
 }

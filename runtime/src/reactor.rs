@@ -15,9 +15,11 @@
 //! 1. An I/O operation first checks the slot: if the direction is not marked ready, it parks its waker
 //!    here and returns `Pending`.
 //! 2. When epoll reports an edge, [`Reactor::dispatch`] marks the direction ready and wakes the waker.
-//! 3. The woken task retries the syscall. Only when the kernel answers `WouldBlock` does it clear the mark
-//!    ([`Reactor::clear_ready`]) and go back to step 1. Clearing on anything else would lose an edge and
-//!    hang the task forever: this is the classic edge-triggered pitfall.
+//! 3. The woken task retries the syscall. The mark is cleared only when the kernel has shown the buffer
+//!    drained (or full): it answered `WouldBlock` ([`Reactor::clear_ready`]), or a read or write moved
+//!    fewer bytes than asked, which clears the plain `READABLE`/`WRITABLE` flag but never a closed flag
+//!    ([`Reactor::clear_flag`]). Then the task goes back to step 1. Clearing at any other time would lose
+//!    an edge and hang the task forever: this is the classic edge-triggered pitfall.
 //!
 //! Everything here runs on the loop thread; the `RefCell`s are never borrowed across a poll of user code.
 
@@ -151,7 +153,6 @@ pub(crate) struct Readiness {
 }
 
 impl Readiness {
-
     /// Register `fd` and return its key. `initial` is the readiness assumed before the first event: a
     /// freshly accepted or connected socket is assumed ready both ways (the first syscall finds out, which
     /// saves a loop turn); a socket still connecting starts with nothing.
@@ -237,7 +238,7 @@ fn dispatch(slots: &mut Slab<Slot>, event: Event) {
         return;
     };
     slot.ready |= event.ready;
-    // Our wakers only push a task id onto the ready queue, so waking while the slab is borrowed is safe.
+    // Our wakers only push a task pointer onto the ready queue, so waking while the slab is borrowed is safe.
     if event.ready.intersects(Ready::read_side()) {
         if let Some(w) = slot.reader.take() {
             w.wake();

@@ -455,3 +455,19 @@ fn the_futures_io_traits_read_and_write() {
         assert_eq!(got, b"via trait");
     });
 }
+
+#[test]
+fn every_stream_starts_with_nagle_off_and_can_turn_it_back_on() {
+    run(30, || async {
+        let (client, server) = pair().await;
+        assert!(client.nodelay().unwrap(), "connect");
+        assert!(server.nodelay().unwrap(), "accept");
+        let listener = std::net::TcpListener::bind(localhost()).unwrap();
+        let std_client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        assert!(!std_client.nodelay().unwrap());
+        let adopted = TcpStream::from_std(std_client).unwrap();
+        assert!(adopted.nodelay().unwrap(), "from_std");
+        adopted.set_nodelay(false).unwrap();
+        assert!(!adopted.nodelay().unwrap());
+    });
+}

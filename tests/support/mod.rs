@@ -14,7 +14,10 @@
 //! - [`nginx`]: the [`Nginx`] guard: start, URLs, connection counting.
 //! - [`python`]: the [`PythonServer`] guard around `python3 -m http.server`.
 //! - [`certs`]: a throwaway CA and server certificate made with the `openssl` command.
+//! - [`redis`]: a private `redis-server` (optionally with an append-only file that survives restarts).
 //! - [`raw`]: a tiny blocking HTTP/1.1 exchange on `std::net::TcpStream`, to check servers without spool.
+//! - [`fault_proxy`]: a TCP proxy that delays, trickles, resets, stalls or half-closes responses.
+//! - [`tiny_origin`]: an in-process origin answering every request with the same bytes (e.g. chunked).
 //!
 //! # Use
 //! ```ignore
@@ -36,6 +39,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod certs;
+pub mod fault_proxy;
 pub mod nginx;
 pub mod nginx_conf;
 pub mod nginx_log;
@@ -43,10 +47,13 @@ pub mod ports;
 pub mod process;
 pub mod python;
 pub mod raw;
+pub mod redis;
 pub mod skip;
 pub mod tempdir;
+pub mod tiny_origin;
 
 pub use certs::TestCerts;
+pub use fault_proxy::{Fault, FaultProxy};
 pub use nginx::Nginx;
 pub use nginx_conf::NginxOptions;
 pub use nginx_log::LoggedRequest;
@@ -54,3 +61,4 @@ pub use ports::{free_port, free_ports};
 pub use python::PythonServer;
 pub use raw::RawResponse;
 pub use tempdir::TempDir;
+pub use tiny_origin::TinyOrigin;

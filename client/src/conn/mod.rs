@@ -30,7 +30,6 @@ use std::time::Duration;
 use bytes::BytesMut;
 
 use crate::buffers;
-use crate::pool::Slot;
 use crate::proto::{ClientConn, Limits};
 
 /// A connection to one origin, alive across requests while the server keeps it open.
@@ -53,14 +52,12 @@ pub(crate) struct Connection {
     served: u32,
     /// The server's `Keep-Alive: timeout=N` from the latest response.
     keep_alive: Option<Duration>,
-    /// This connection's place in the pool's limits; freed when the connection is dropped.
-    slot: Slot,
 }
 
 impl Connection {
-    /// A new connection, its slot already counted by the pool.
-    pub(crate) fn new(stream: Stream, slot: Slot, limits: Limits) -> Box<Connection> {
-        Box::new(Connection {
+    /// A new connection over `stream`.
+    pub(crate) fn new(stream: Stream, limits: Limits) -> Connection {
+        Connection {
             stream,
             proto: ClientConn::new(limits),
             data: BytesMut::new(),
@@ -70,21 +67,12 @@ impl Connection {
             read_size: buffers::DEFAULT_READ,
             served: 0,
             keep_alive: None,
-            slot,
-        })
+        }
     }
 
     /// Whether this connection carried a response before the current one.
     pub(crate) fn is_reused(&self) -> bool {
         self.served > 0
-    }
-
-    pub(crate) fn slot(&self) -> &Slot {
-        &self.slot
-    }
-
-    pub(crate) fn slot_mut(&mut self) -> &mut Slot {
-        &mut self.slot
     }
 
     /// The server's announced keep-alive timeout, if any.

@@ -1,13 +1,13 @@
-//! Opening a new connection: resolve the host and connect (Happy Eyeballs, see `resolve`), set
+//! Opening a new connection: resolve the host and connect (Happy Eyeballs, see `dial.rs`), set
 //! socket options, and for https run the TLS handshake with the client's [`TlsConnector`] (so all
 //! connections share its session cache).
 //!
 //! Time limits are the caller's: it bounds this whole future with the connect timeout.
 
 use crate::connect::ConnectError;
+use crate::dial::Dialer;
 use crate::error::{Error, ErrorKind};
 use crate::origin::Origin;
-use crate::resolve::Resolver;
 use crate::tls::TlsConnector;
 
 use super::Stream;
@@ -18,13 +18,13 @@ use super::Stream;
 /// accepted), or [`ErrorKind::Tls`] (the handshake failed; the message says why, e.g.
 /// "certificate not trusted: unknown issuer").
 pub(crate) async fn open(
-    resolver: &Resolver,
+    dialer: &Dialer,
     origin: Origin<'_>,
     nodelay: bool,
     tls: &TlsConnector,
 ) -> Result<Stream, Error> {
-    let tcp = resolver
-        .connect(origin.bare_host(), origin.port)
+    let tcp = dialer
+        .dial(origin.bare_host(), origin.port)
         .await
         .map_err(|e| match e {
             // The DNS error already names the host and what went wrong.

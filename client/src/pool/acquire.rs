@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use super::state::{PoolState, Start};
 use super::waiters::WaiterRef;
-use super::{Checkout, Slot};
+use super::{Checkout, Permit};
 
 /// Resolves when the pool hands this request a connection or permission to open one.
 pub(crate) struct Acquire {
@@ -43,7 +43,9 @@ impl Future for Acquire {
                 self.done = true;
                 Poll::Ready(match start {
                     Start::Reused(conn) => Checkout::Reused(conn),
-                    Start::Slot(host) => Checkout::New(Slot::new(Rc::downgrade(&self.pool), host)),
+                    Start::Slot(host) => {
+                        Checkout::New(Permit::new(Rc::downgrade(&self.pool), host))
+                    }
                     Start::Wait(_) => unreachable!("a waiter is never told to wait again"),
                 })
             }

@@ -4,11 +4,11 @@
 use std::time::{Duration, Instant};
 
 use super::state::PoolState;
-use crate::conn::Connection;
+use super::Pooled;
 
 /// A connection waiting in the pool for its next request.
 pub(super) struct Idle {
-    pub(super) conn: Box<Connection>,
+    pub(super) conn: Box<Pooled>,
     /// Unique over the pool's life: identifies this idle period in `idle_order`.
     pub(super) seq: u64,
     pub(super) expires: Instant,
@@ -16,8 +16,8 @@ pub(super) struct Idle {
 
 impl PoolState {
     /// Closes a connection the pool holds (already out of any idle stack).
-    pub(super) fn close(&mut self, h: usize, mut conn: Box<Connection>) {
-        conn.slot_mut().disarm();
+    pub(super) fn close(&mut self, h: usize, mut conn: Box<Pooled>) {
+        conn.permit.disarm();
         self.release(h);
         drop(conn);
     }

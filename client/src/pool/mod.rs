@@ -26,24 +26,24 @@
 //! - `waiters.rs` — requests waiting for a slot: queues, hand-offs, cancellation.
 //! - `idle.rs` — idle connections: eviction of the oldest, expiry, the server's keep-alive hint.
 //! - `acquire.rs` — [`Acquire`], the future of a request waiting for a connection or slot.
-//! - `slot.rs` — [`Slot`], the guard that frees a connection's slots when it is dropped.
+//! - `permit.rs` — [`Permit`], the guard that frees a connection's slots when it is dropped, and
+//!   [`Pooled`], a connection with its permit.
 //! - `sweeper.rs` — the task that closes idle connections when they expire.
 
 mod acquire;
 mod idle;
-mod slot;
+mod permit;
 mod state;
 mod sweeper;
 mod waiters;
 
 pub(crate) use acquire::Acquire;
-pub(crate) use slot::Slot;
+pub(crate) use permit::{Permit, Pooled};
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::conn::Connection;
 use crate::origin::Origin;
 use state::{PoolState, Start};
 
@@ -62,9 +62,9 @@ pub(crate) struct PoolConfig {
 #[derive(Debug)]
 pub(crate) enum Checkout {
     /// An idle connection that passed the liveness probe (or one handed over by a finished request).
-    Reused(Box<Connection>),
-    /// Permission to open a new connection; the slot goes into it.
-    New(Slot),
+    Reused(Box<Pooled>),
+    /// Permission to open a new connection; the permit goes with it into a [`Pooled`].
+    New(Permit),
 }
 
 /// Connection counts at one moment.
@@ -108,7 +108,7 @@ impl Pool {
         let start = self.state.borrow_mut().start(origin, fresh);
         match start {
             Start::Reused(conn) => Ok(Checkout::Reused(conn)),
-            Start::Slot(host) => Ok(Checkout::New(Slot::new(Rc::downgrade(&self.state), host))),
+            Start::Slot(host) => Ok(Checkout::New(Permit::new(Rc::downgrade(&self.state), host))),
             Start::Wait(waiter) => Err(Acquire::new(self.state.clone(), waiter)),
         }
     }
@@ -124,9 +124,9 @@ impl Pool {
 /// client is gone, it is simply closed.
 ///
 /// `now`: the current time if the caller just read the clock (saves reading it again).
-pub(crate) fn checkin(mut conn: Box<Connection>, now: Option<Instant>) {
+pub(crate) fn checkin(mut conn: Box<Pooled>, now: Option<Instant>) {
     conn.release_buffers();
-    let Some(state) = conn.slot().pool() else {
+    let Some(state) = conn.permit.pool() else {
         return;
     };
     let now = now.unwrap_or_else(Instant::now);

@@ -1,7 +1,7 @@
 //! The pool's bookkeeping: per-host idle stacks and wait queues, slot counts, the global queue.
 //!
 //! Everything here runs inside one `RefCell` borrow and never awaits. Connections the pool closes
-//! are disarmed (their [`Slot`](super::Slot) would otherwise borrow the pool again from `Drop`) and
+//! are disarmed (their [`Permit`](super::Permit) would otherwise borrow the pool again from `Drop`) and
 //! accounted for in place by [`PoolState::release`].
 //!
 //! Invariants (checked by the tests through [`PoolState::status`] and the limit tests):
@@ -23,8 +23,7 @@ use slab::Slab;
 
 use super::idle::{idle_lifetime, Idle};
 use super::waiters::{peek_valid, pop_valid, Wait, Waiter, WaiterRef};
-use super::{sweeper, PoolConfig, PoolStatus};
-use crate::conn::Connection;
+use super::{sweeper, PoolConfig, PoolStatus, Pooled};
 use crate::origin::Origin;
 
 /// One origin's connections and waiters.
@@ -44,7 +43,7 @@ pub(super) struct Host {
 
 /// What [`PoolState::start`] decided.
 pub(crate) enum Start {
-    Reused(Box<Connection>),
+    Reused(Box<Pooled>),
     /// Both slots taken for this host id: open a new connection.
     Slot(usize),
     Wait(WaiterRef),
@@ -219,8 +218,8 @@ impl PoolState {
     }
 
     /// A connection finished a response and may be reused.
-    pub(crate) fn checkin(&mut self, conn: Box<Connection>, now: Instant) {
-        let h = conn.slot().host();
+    pub(crate) fn checkin(&mut self, conn: Box<Pooled>, now: Instant) {
+        let h = conn.permit.host();
         let host = &mut self.hosts[h];
         if host.waiting > 0 {
             if let Some(w) = pop_valid(&mut host.queue, &self.waiters) {

@@ -12,7 +12,7 @@ use std::time::Instant;
 use slab::Slab;
 
 use super::state::{PoolState, Start};
-use crate::conn::Connection;
+use super::Pooled;
 
 /// A queue entry: valid while the waiter at `id` still has this `seq`.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +38,7 @@ pub(super) enum Wait {
     /// Holds both slots: may open a new connection.
     Slot,
     /// Was handed a connection that just finished a response.
-    Conn(Box<Connection>),
+    Conn(Box<Pooled>),
 }
 
 impl PoolState {

@@ -6,23 +6,12 @@
 //! one can end at EOF; the others report [`IncompleteBody`](ProtoErrorKind::IncompleteBody) there, because
 //! a short body passed off as complete is silent data loss.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::chunked::ChunkedDecoder;
 use super::error::{ProtoError, ProtoErrorKind};
-use super::framing::Framing;
+use super::framing::{Framing, Step};
 use super::Limits;
-
-/// The result of one decoding step.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Some body bytes (never empty).
-    Data(Bytes),
-    /// The body is complete; bytes after it are still in the buffer.
-    End,
-    /// Everything in the buffer was consumed; more bytes are needed.
-    NeedMore,
-}
 
 /// Decodes one response body.
 #[derive(Debug)]

@@ -12,12 +12,16 @@
 //! - chunk-size: 1 to 16 hex digits in any case (so it fits a `u64`); no sign, no `0x`, no empty size.
 //! - chunk extensions: ignored, but at most `max_chunk_ext_bytes` per body, and no control characters.
 //! - trailer fields: consumed and dropped, at most `max_trailer_bytes` per body; each line needs a colon.
-//! - line ends: CRLF or a bare LF (RFC 9112 §2.2); a bare CR is an error.
+//! - line ends: a chunk-size line (the last one included) and the chunk data must end in CRLF. A bare LF
+//!   there is refused: RFC 9112 §7.1 requires CRLF, and the §2.2 leniency for a bare LF covers the
+//!   start-line and field lines only. Intermediaries that disagree on where a chunk ends are a known
+//!   request-smuggling and desync vector, so the client does not guess. Trailer fields and the final
+//!   blank line are field lines, so they may end in a bare LF. A bare CR is an error everywhere.
 
 use bytes::{Buf, BytesMut};
 
-use super::body::Step;
 use super::error::{ProtoError, ProtoErrorKind};
+use super::framing::Step;
 use super::Limits;
 
 /// Where the decoder is inside the chunked body.
@@ -141,7 +145,7 @@ impl ChunkedDecoder {
             },
             State::Extension { size } => match b {
                 b'\r' => State::SizeLf { size },
-                b'\n' => Self::size_line_done(size),
+                b'\n' => return Err(bare_lf_after_size()),
                 b'\t' => self.count_ext(size, limits)?,
                 _ if b < b' ' || b == 0x7f => {
                     return Err(invalid(format!(
@@ -157,7 +161,9 @@ impl ChunkedDecoder {
             },
             State::DataCr => match b {
                 b'\r' => State::DataLf,
-                b'\n' => State::Size { size: 0, digits: 0 },
+                b'\n' => return Err(invalid(
+                    "chunk data is followed by a bare LF, not CRLF (RFC 9112 §7.1 requires CRLF)",
+                )),
                 _ => {
                     return Err(invalid(format!(
                     "chunk data is followed by {} instead of CRLF (chunk longer than its size?)",
@@ -202,7 +208,7 @@ impl ChunkedDecoder {
             b' ' | b'\t' => State::SizeSpace { size },
             b';' => self.count_ext(size, limits)?,
             b'\r' => State::SizeLf { size },
-            b'\n' => Self::size_line_done(size),
+            b'\n' => return Err(bare_lf_after_size()),
             _ => return Err(invalid(format!("chunk size is followed by {}", show(b)))),
         })
     }
@@ -283,6 +289,10 @@ fn show(b: u8) -> String {
     format!("'{}'", std::ascii::escape_default(b))
 }
 
+fn bare_lf_after_size() -> ProtoError {
+    invalid("chunk-size line ends in a bare LF, not CRLF (RFC 9112 §7.1 requires CRLF)")
+}
+
 fn invalid(detail: impl Into<String>) -> ProtoError {
     ProtoError::new(ProtoErrorKind::InvalidChunk, detail)
 }
@@ -336,7 +346,8 @@ mod tests {
 
     #[test]
     fn trailers_consumed_and_checked() {
-        let (data, rest) = decode_all(b"1\nx\n0\nA: b\nC: d\r\n  folded\r\n\n").unwrap();
+        // Trailer fields and the final blank line may end in a bare LF (they are field lines).
+        let (data, rest) = decode_all(b"1\r\nx\r\n0\r\nA: b\nC: d\r\n  folded\r\n\n").unwrap();
         assert_eq!((data.as_slice(), rest), (&b"x"[..], 0));
         assert_eq!(
             decode_all(b"0\r\nnocolon\r\n\r\n").unwrap_err().kind(),
@@ -346,6 +357,31 @@ mod tests {
             decode_all(b"1\r\nxy\r\n").unwrap_err().kind(),
             ProtoErrorKind::InvalidChunk
         );
+    }
+
+    #[test]
+    fn bare_lf_refused_in_chunk_framing() {
+        for (bad, what) in [
+            (&b"5\nhello\r\n0\r\n\r\n"[..], "chunk-size line"),
+            (b"5;ext\nhello\r\n0\r\n\r\n", "chunk-size line"),
+            (b"5 \nhello\r\n0\r\n\r\n", "chunk-size line"),
+            (b"5\r\nhello\n0\r\n\r\n", "chunk data"),
+            (b"5\r\nhello\r\n0\n\r\n", "chunk-size line"),
+            (b"5\r\nhello\r\n0;last\n\r\n", "chunk-size line"),
+            // Found by the `chunked` fuzz target before the fix (an extension with obs-text, then LF).
+            (
+                b"3;name=\"v;x\"\r\nabc\r\n0;last\xf7\nX-Sum: 1\r\n\r\n",
+                "chunk-size line",
+            ),
+        ] {
+            let e = decode_all(bad).unwrap_err();
+            assert_eq!(e.kind(), ProtoErrorKind::InvalidChunk, "{bad:?}");
+            let msg = e.to_string();
+            assert!(
+                msg.contains(what) && msg.contains("bare LF"),
+                "{bad:?}: {msg}"
+            );
+        }
     }
 
     #[test]

@@ -8,9 +8,9 @@
 use bytes::BytesMut;
 use http::{HeaderMap, StatusCode};
 
-use super::body::{BodyDecoder, Step};
+use super::body::BodyDecoder;
 use super::error::{ProtoError, ProtoErrorKind};
-use super::framing;
+use super::framing::{self, Step};
 use super::head::{HeadParser, Parsed};
 use super::request::{self, RequestHead, SentRequest};
 use super::{CloseReason, Event, Limits};
@@ -63,8 +63,9 @@ pub struct ClientConn {
     close: Option<CloseReason>,
     /// Some byte of the current response arrived: EOF now means a broken response, not a stale connection.
     response_started: bool,
-    /// Interim (1xx) responses skipped for the current request, bounded so a server cannot stall us.
-    interim: usize,
+    /// Bytes of the interim (1xx) responses skipped for the current request. Bounded, together, by the
+    /// head limit: a server may send many small ones (`103 Early Hints`), but cannot stream them forever.
+    interim_bytes: usize,
 }
 
 impl ClientConn {
@@ -80,7 +81,7 @@ impl ClientConn {
             },
             close: None,
             response_started: false,
-            interim: 0,
+            interim_bytes: 0,
         }
     }
 
@@ -114,7 +115,7 @@ impl ClientConn {
         self.sent = request::encode(req, dst)?;
         self.state = State::AwaitingHead;
         self.response_started = false;
-        self.interim = 0;
+        self.interim_bytes = 0;
         Ok(())
     }
 
@@ -209,6 +210,7 @@ impl ClientConn {
                 }
                 State::AwaitingHead => {
                     self.response_started |= !buf.is_empty();
+                    let before = buf.len();
                     match self.parser.parse(buf, &self.limits)? {
                         None if !eof => return Ok(None),
                         None if !self.response_started => {
@@ -230,13 +232,14 @@ impl ClientConn {
                             ))
                         }
                         Some(Parsed::Interim(status)) => {
-                            self.interim += 1;
-                            if self.interim > self.limits.max_interim_responses {
+                            self.interim_bytes += before - buf.len();
+                            if self.interim_bytes > self.limits.max_head_bytes {
                                 return Err(ProtoError::new(
                                     ProtoErrorKind::TooLarge,
                                     format!(
-                                        "more than {} interim responses (last: {status})",
-                                        self.limits.max_interim_responses
+                                        "interim (1xx) responses total more than {} bytes, the head \
+                                         limit (last: {status})",
+                                        self.limits.max_head_bytes
                                     ),
                                 ));
                             }

@@ -25,7 +25,7 @@ pub enum ProtoErrorKind {
     IncompleteHead,
     /// The response head is malformed: bad status line, unsupported HTTP version, invalid header syntax.
     InvalidHead,
-    /// A limit was exceeded: head size, header count, chunk-extension or trailer bytes, interim responses.
+    /// A limit was exceeded: head size, header count, chunk-extension or trailer bytes, interim responses' bytes.
     TooLarge,
     /// The `Content-Length` header is not a single non-negative decimal number.
     InvalidContentLength,

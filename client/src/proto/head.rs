@@ -22,7 +22,7 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode, Version};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::framing::{is_tchar, trim};
+use super::syntax::{is_tchar, trim};
 use super::Limits;
 
 /// The head of a final (non-1xx) response.

@@ -9,6 +9,7 @@
 //! - `request.rs` — encodes a [`RequestHead`] (origin-form target, `Host`, `Content-Length`, `User-Agent`).
 //! - `head.rs` — parses response heads with `httparse` into a [`ResponseHead`] sharing the read buffer.
 //! - `framing.rs` — RFC 9112 §6.3: how a body ends, and whether the connection can be reused.
+//! - `syntax.rs` — the field grammar they share: tokens, comma lists, `Content-Length` digits.
 //! - `body.rs` and `chunked.rs` — hand out body bytes as zero-copy [`bytes::Bytes`].
 //! - `error.rs` — [`ProtoError`] and its [`ProtoErrorKind`].
 //!
@@ -72,6 +73,7 @@ mod error;
 mod framing;
 mod head;
 mod request;
+mod syntax;
 
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};
@@ -92,7 +94,9 @@ use bytes::Bytes;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest response head (status line and headers, line ends included). Counted while the head is
-    /// still arriving, so a head that never ends fails at this size. Default 64 KiB.
+    /// still arriving, so a head that never ends fails at this size. The interim (1xx) responses before
+    /// a final one are bounded by it too, all together: any number of them, while their bytes fit.
+    /// Default 64 KiB.
     pub max_head_bytes: usize,
     /// Most header fields in one head. Default 128.
     pub max_headers: usize,
@@ -100,8 +104,6 @@ pub struct Limits {
     pub max_chunk_ext_bytes: usize,
     /// Most trailer-section bytes in one chunked body (trailers are read and dropped). Default 16 KiB.
     pub max_trailer_bytes: usize,
-    /// Most interim (1xx) responses before the final one. Default 16.
-    pub max_interim_responses: usize,
 }
 
 impl Default for Limits {
@@ -111,7 +113,6 @@ impl Default for Limits {
             max_headers: 128,
             max_chunk_ext_bytes: 16 * 1024,
             max_trailer_bytes: 16 * 1024,
-            max_interim_responses: 16,
         }
     }
 }

@@ -10,7 +10,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGE
 use http::{HeaderMap, Method, Uri};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::framing::is_tchar;
+use super::syntax::{has_token, is_tchar, parse_content_length_value};
 
 /// What [`ClientConn::encode_request`](super::ClientConn::encode_request) needs to write a request head.
 ///
@@ -133,7 +133,7 @@ fn write_head(req: &RequestHead<'_>, dst: &mut Vec<u8>) -> Result<SentRequest, P
         .headers
         .get_all(CONNECTION)
         .iter()
-        .any(|v| super::framing::has_token(v.as_bytes(), "close"));
+        .any(|v| has_token(v.as_bytes(), "close"));
     Ok(SentRequest {
         head: req.method == Method::HEAD,
         close,
@@ -252,7 +252,7 @@ fn caller_content_length(req: &RequestHead<'_>) -> Result<Option<u64>, ProtoErro
     if values.next().is_some() {
         return Err(invalid("more than one Content-Length header"));
     }
-    let given = super::framing::parse_content_length_value(first.as_bytes()).map_err(|_| {
+    let given = parse_content_length_value(first.as_bytes()).map_err(|_| {
         invalid(format!(
             "Content-Length header {} is not a decimal number",
             quote(first.as_bytes())

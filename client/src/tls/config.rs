@@ -15,10 +15,14 @@ use std::sync::Arc;
 use rustls::client::Resumption;
 use rustls::{ClientConfig, RootCertStore};
 
+use rustls::client::WebPkiServerVerifier;
+
 use super::certificate::Certificate;
 use super::connector::TlsConnector;
 use super::danger::AcceptAnyCertificate;
 use super::error::{TlsError, TlsErrorKind};
+use super::identity::Identity;
+use super::pinned::PinnedSelfSigned;
 
 /// rustls keeps up to 8 TLS 1.3 tickets per host in its cache; the cache size counts tickets.
 const TICKETS_PER_HOST: usize = 8;
@@ -42,6 +46,7 @@ pub struct TlsConnectorBuilder {
     extra_roots: Vec<Certificate>,
     accept_invalid_certs: bool,
     session_cache_hosts: usize,
+    identity: Option<Identity>,
 }
 
 impl Default for TlsConnectorBuilder {
@@ -52,6 +57,7 @@ impl Default for TlsConnectorBuilder {
             extra_roots: Vec::new(),
             accept_invalid_certs: false,
             session_cache_hosts: DEFAULT_SESSION_CACHE_HOSTS,
+            identity: None,
         }
     }
 }
@@ -74,6 +80,11 @@ impl TlsConnectorBuilder {
 
     /// Trusts `cert` as a root as well (a private CA).
     ///
+    /// A self-signed certificate marked `CA:TRUE` (what `openssl req -x509` makes) is also
+    /// accepted as a server's whole chain when the server presents exactly it, as curl's
+    /// `--cacert` does; its name and dates are still checked (see `tls/pinned.rs` for why this
+    /// is safe).
+    ///
     /// ```
     /// use spool_client::tls::{Certificate, TlsConnector};
     /// # let pem = b"";
@@ -95,6 +106,13 @@ impl TlsConnectorBuilder {
         self
     }
 
+    /// Presents `identity` (a certificate and its key) to servers that ask for a client
+    /// certificate. [`build`](Self::build) fails if the key does not match the certificate.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
     /// How many hosts' sessions to remember for resumption (default
     /// [`DEFAULT_SESSION_CACHE_HOSTS`]); `0` turns resumption off.
     pub fn session_cache_hosts(mut self, hosts: usize) -> Self {
@@ -110,15 +128,36 @@ impl TlsConnectorBuilder {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
             .map_err(|e| TlsError::new(TlsErrorKind::Config, format!("TLS setup: {e}")))?;
-        let mut config = if self.accept_invalid_certs {
+        let builder = if self.accept_invalid_certs {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate::new(provider)))
-                .with_no_client_auth()
         } else {
-            builder
-                .with_root_certificates(self.root_store()?)
-                .with_no_client_auth()
+            let roots = Arc::new(self.root_store()?);
+            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
+                .build()
+                .map_err(|e| TlsError::new(TlsErrorKind::Config, format!("TLS setup: {e}")))?;
+            let own_roots = self.extra_roots.iter().map(|c| c.clone().into_der());
+            match PinnedSelfSigned::new(webpki.clone(), own_roots) {
+                Some(pinned) => builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(pinned)),
+                None => builder.with_webpki_verifier(webpki),
+            }
+        };
+        let mut config = match self.identity {
+            None => builder.with_no_client_auth(),
+            Some(identity) => builder
+                .with_client_auth_cert(identity.chain, identity.key)
+                .map_err(|e| {
+                    let why = match e {
+                        rustls::Error::InconsistentKeys(_) => {
+                            "the private key does not belong to the certificate".to_string()
+                        }
+                        other => other.to_string(),
+                    };
+                    TlsError::new(TlsErrorKind::Config, format!("client certificate: {why}"))
+                })?,
         };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.resumption = match self.session_cache_hosts {

@@ -45,6 +45,9 @@ pub enum TlsErrorKind {
     Protocol,
     /// The socket failed, or the server closed the connection during the handshake.
     Io,
+    /// The server did not speak TLS at all: its first bytes were not a TLS record (most often
+    /// a plain-HTTP server on the port an `https://` URL named).
+    NotTls,
     /// The host name cannot be used as a TLS server name.
     InvalidServerName,
     /// The TLS configuration is unusable: a PEM file without certificates, no trust roots at
@@ -116,10 +119,28 @@ impl TlsError {
     /// Classifies a rustls error met during the handshake with `server_name`.
     pub(crate) fn handshake(error: rustls::Error, server_name: &ServerName<'_>) -> TlsError {
         let (kind, message) = match &error {
+            rustls::Error::InvalidCertificate(_) if super::pinned::is_ca_used_as_end_entity(&error) => (
+                TlsErrorKind::UnknownIssuer,
+                "certificate not trusted: the server presented a CA certificate (CA:TRUE) as its \
+                 own, as a self-signed `openssl req -x509` certificate is; to trust it, add that \
+                 exact certificate as a root (fetch --ca-file)"
+                    .to_string(),
+            ),
             rustls::Error::InvalidCertificate(cert) => certificate_message(cert, server_name),
             rustls::Error::NoCertificatesPresented => (
                 TlsErrorKind::BadCertificate,
                 "the server presented no certificate".to_string(),
+            ),
+            // The first byte of a TLS record is its content type (20..=24); "HTTP/1.1 400" opens
+            // with 'H' (72). A plain-HTTP server answering the ClientHello is by far the usual
+            // cause.
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => (
+                TlsErrorKind::NotTls,
+                format!(
+                    "TLS handshake with {} failed: the server answered in plain text, not TLS: is \
+                     this port HTTP? (try the URL with http://)",
+                    server_name.to_str()
+                ),
             ),
             rustls::Error::AlertReceived(alert) => (
                 TlsErrorKind::Handshake,

@@ -15,6 +15,9 @@
 //!   trusted: unknown issuer", "certificate expired on ...", "certificate not valid for name ...").
 //! - `utc.rs` — certificate dates printed for those messages.
 //! - `certificate.rs` — [`Certificate`]: roots read from PEM or DER.
+//! - `identity.rs` — [`Identity`]: a client certificate and key for servers that ask for one.
+//! - `pinned.rs` — accepts a configured self-signed `CA:TRUE` certificate as a server's own, as
+//!   curl does (webpki alone refuses it); `validity.rs` reads its dates.
 //! - `danger.rs` — the accept-anything verifier behind
 //!   [`danger_accept_invalid_certs`](TlsConnectorBuilder::danger_accept_invalid_certs).
 //!
@@ -84,12 +87,16 @@ mod config;
 mod connector;
 mod danger;
 mod error;
+mod identity;
 mod io;
+mod pinned;
 mod stream;
 mod utc;
+mod validity;
 
 pub use certificate::Certificate;
 pub use config::{TlsConnectorBuilder, DEFAULT_SESSION_CACHE_HOSTS};
 pub use connector::{HandshakeStats, TlsConnector};
 pub use error::{TlsError, TlsErrorKind};
+pub use identity::Identity;
 pub use stream::{TlsStream, TlsVersion};

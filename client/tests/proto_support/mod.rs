@@ -29,6 +29,8 @@ pub struct Outcome {
     pub error: Option<ProtoError>,
     /// Bytes left in the buffer after `End` or an error.
     pub leftover: usize,
+    /// Bytes of later pieces that were never fed, because the response had ended (or failed) before.
+    pub unfed: usize,
 }
 
 /// Encodes a bodiless request for `http://example.test/` with `method` and returns its bytes.
@@ -57,10 +59,12 @@ pub fn receive(conn: &mut ClientConn, pieces: &[&[u8]], eof: bool) -> Outcome {
         finish: Finish::Pending,
         error: None,
         leftover: 0,
+        unfed: 0,
     };
-    for piece in pieces {
+    for (i, piece) in pieces.iter().enumerate() {
         buf.extend_from_slice(piece);
         if drain(conn, &mut buf, &mut out, false) {
+            out.unfed = pieces[i + 1..].iter().map(|p| p.len()).sum();
             return out;
         }
     }

@@ -4,8 +4,8 @@
 //! Keys are ECDSA P-256 (rcgen's default), which rustls's ring provider verifies.
 
 use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
-    KeyUsagePurpose,
+    date_time_ymd, BasicConstraints, CertificateParams, CertifiedIssuer, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -61,6 +61,41 @@ impl TestCa {
             key: private_key(&key),
         }
     }
+}
+
+impl TestCa {
+    /// A client certificate (extended key usage clientAuth) for `name`, signed by this CA, as
+    /// PEM: (certificate, private key).
+    pub fn client(&self, name: &str) -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    /// The CA certificate in DER.
+    pub fn der(&self) -> CertificateDer<'static> {
+        self.issuer.der().clone()
+    }
+}
+
+/// A self-signed certificate for `names` marked `CA:TRUE`, as `openssl req -x509` makes: the
+/// server's identity and the certificate's PEM.
+pub fn self_signed_ca(names: &[&str], validity: Validity) -> (ServerIdentity, String) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = leaf_params(names, validity);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let pem = cert.pem();
+    (
+        ServerIdentity {
+            chain: vec![cert.der().clone()],
+            key: private_key(&key),
+        },
+        pem,
+    )
 }
 
 /// A certificate for `names` signed by its own key: no CA vouches for it.

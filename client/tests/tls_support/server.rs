@@ -48,7 +48,17 @@ impl TlsServer {
         connections: usize,
         handler: impl Fn(&mut Session) + Send + 'static,
     ) -> TlsServer {
-        let config = Arc::new(server_config(identity, versions));
+        TlsServer::start_with_config(server_config(identity, versions), connections, handler)
+    }
+
+    /// As [`start`](Self::start), with a server configuration of the test's own (client
+    /// certificates required, say).
+    pub fn start_with_config(
+        config: ServerConfig,
+        connections: usize,
+        handler: impl Fn(&mut Session) + Send + 'static,
+    ) -> TlsServer {
+        let config = Arc::new(config);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let thread = std::thread::spawn(move || {
@@ -226,6 +236,16 @@ impl Session {
             }
         };
         self.notes.push(how);
+    }
+
+    /// The certificates the client presented, leaf first (empty when it sent none).
+    pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
+        self.tls
+            .peer_certificates()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect()
     }
 
     pub fn note(&mut self, note: impl Into<String>) {

@@ -93,7 +93,9 @@ impl Driver {
             Ok(v) => Driver::from_name(&v).ok_or_else(|| {
                 io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("spool: SPOOL_DRIVER={v:?} is not a driver (use epoll, io_uring or auto)"),
+                    format!(
+                        "spool: SPOOL_DRIVER={v:?} is not a driver (use epoll, io_uring or auto)"
+                    ),
                 )
             }),
         }

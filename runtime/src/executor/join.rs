@@ -9,8 +9,8 @@
 //! wrapped so that its outcome is handed to the sink exactly once, and a [`SinkGuard`] reports
 //! "cancelled" if the wrapper is dropped first.
 
+use super::current;
 use super::JoinRef;
-use crate::context;
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -170,7 +170,7 @@ impl<T: 'static> JoinHandle<T> {
         if task.cancel() {
             // The task was dropped: take it out of the slab of the runtime running here (the handle is
             // `!Send`, so that is the task's own runtime if any runs).
-            context::try_with_core(|core| core.executor.remove(&task));
+            current::try_with(|ex| ex.remove(&task));
         }
     }
 

@@ -4,9 +4,9 @@
 //! Each task of the set delivers its outcome into the set's own queue (its sink), so taking the next
 //! result is O(1) however many tasks are in flight: nothing polls the tasks one by one.
 
+use super::current;
 use super::join::{JoinError, Sink};
 use super::spawn::spawn_with_sink;
-use crate::context;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
@@ -87,6 +87,7 @@ impl<T: 'static> JoinSet<T> {
     ///
     /// # Panics
     /// Outside a running runtime.
+    #[track_caller]
     pub fn spawn<F>(&mut self, future: F)
     where
         F: Future<Output = T> + 'static,
@@ -154,7 +155,7 @@ impl<T> JoinSet<T> {
             .map(|(_, id)| *id)
             .collect();
         for id in ids {
-            context::try_with_core(|core| core.executor.abort_id(id));
+            current::try_with(|ex| ex.abort_id(id));
         }
     }
 }

@@ -20,11 +20,16 @@
 //! Queue entries point at the task itself, not at a slab key, so a stale wake (a waker kept after its task
 //! finished) finds that task complete and does nothing, whatever now occupies its old slab slot.
 
+pub(crate) mod coop;
+pub(crate) mod current;
+pub(crate) mod diag;
 pub(crate) mod join;
 pub(crate) mod join_set;
 mod raw;
 pub(crate) mod spawn;
+pub(crate) mod task_info;
 pub(crate) mod waker;
+pub(crate) mod watch;
 mod yield_now;
 
 pub(crate) use raw::JoinRef;
@@ -32,11 +37,14 @@ pub(crate) use waker::{MainWaker, Shared};
 pub use yield_now::yield_now;
 
 use crate::driver::Unparker;
+use diag::Diag;
 use raw::{Notified, Run, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
+use task_info::{Entry, TaskInfo, TaskLabel};
 
 use slab::Slab;
 
@@ -49,8 +57,9 @@ pub(crate) enum Runnable {
 }
 
 pub(crate) struct Executor {
-    /// Every live task, so `block_on` can drop them all when it returns. A task leaves when it finishes.
-    tasks: RefCell<Slab<Task>>,
+    /// Every live task, so `block_on` can drop them all when it returns, with its label and counters
+    /// (`task_info.rs`). A task leaves when it finishes.
+    tasks: RefCell<Slab<Entry>>,
     /// What to poll next, in wake order.
     ready: RefCell<VecDeque<Runnable>>,
     /// Tasks polled since the runtime started (for tests and stats).
@@ -59,19 +68,66 @@ pub(crate) struct Executor {
     shared: Arc<Shared>,
     /// Scratch space for [`Executor::take_remote`], kept to avoid an allocation per turn.
     remote: RefCell<Vec<Notified>>,
+    /// When the current loop turn started (a task's "idle since"), in nanoseconds since `base`; set once
+    /// per turn by the loop.
+    turn_start: Cell<u64>,
+    base: Instant,
+    /// Finished loop turns.
+    turns: Cell<u64>,
+    /// Slow-poll watch and counters.
+    pub(crate) diag: Diag,
 }
 
 impl Executor {
     /// An executor whose cross-thread wakes interrupt the driver through `unparker` (`None` in unit tests
     /// that run without a driver).
+    #[cfg(test)]
     pub(crate) fn new(unparker: Option<Unparker>) -> Executor {
+        Executor::with_diag(unparker, Diag::off())
+    }
+
+    /// An executor with diagnostics settings (what `Builder::build` makes).
+    pub(crate) fn with_diag(unparker: Option<Unparker>, diag: Diag) -> Executor {
         Executor {
             tasks: RefCell::new(Slab::new()),
             ready: RefCell::new(VecDeque::new()),
             polls: Cell::new(0),
             shared: Arc::new(Shared::new(unparker)),
             remote: RefCell::new(Vec::new()),
+            turn_start: Cell::new(0),
+            base: Instant::now(),
+            turns: Cell::new(0),
+            diag,
         }
+    }
+
+    /// A new loop turn starts at `now` (the clock reading the loop makes anyway).
+    pub(crate) fn set_turn_start(&self, now: Instant) {
+        let ns = now.saturating_duration_since(self.base).as_nanos();
+        self.turn_start
+            .set(u64::try_from(ns).unwrap_or(u64::MAX - 1));
+    }
+
+    /// The loop finished a turn (counted, and shown to the watchdog).
+    #[inline]
+    pub(crate) fn finish_turn(&self) {
+        let n = self.turns.get() + 1;
+        self.turns.set(n);
+        if let Some(w) = &self.diag.watch {
+            w.turn_finished(n);
+        }
+    }
+
+    /// Tell the watchdog what the loop is doing between polls (`watch::WAITING`, `LOOP`, `STOPPED`).
+    #[inline]
+    pub(crate) fn loop_state(&self, state: u64) {
+        if let Some(w) = &self.diag.watch {
+            w.set_state(state);
+        }
+    }
+
+    pub(crate) fn turns(&self) -> u64 {
+        self.turns.get()
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -79,7 +135,7 @@ impl Executor {
     }
 
     /// Store a new task and schedule its first poll (step 1).
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinRef<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, label: TaskLabel) -> JoinRef<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -87,12 +143,23 @@ impl Executor {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let (registered, first_poll, join) = raw::spawn(future, entry.key(), self);
-        entry.insert(registered);
+        entry.insert(Entry::new(registered, label));
         drop(tasks);
         self.ready
             .borrow_mut()
             .push_back(Runnable::Task(first_poll));
         join
+    }
+
+    /// [`Executor::spawn`] labelled with the caller's location (unit tests).
+    #[cfg(test)]
+    #[track_caller]
+    pub(crate) fn spawn_here<F>(&self, future: F) -> JoinRef<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawn(future, TaskLabel::new(std::panic::Location::caller(), None))
     }
 
     pub(crate) fn push_ready(&self, task: Task) {
@@ -135,16 +202,87 @@ impl Executor {
         self.tasks.borrow().len()
     }
 
-    /// Poll `task` once (step 2); `task` is the ready-queue entry, dropped afterwards.
-    pub(crate) fn run_task(&self, task: Task) {
-        match task.run() {
-            Run::Stale => {}
-            Run::Pending => self.polls.set(self.polls.get() + 1),
-            Run::Finished => {
-                self.polls.set(self.polls.get() + 1);
-                self.remove(&task);
+    /// Poll `task` once (step 2) under a fresh coop budget; `task` is the ready-queue entry, dropped
+    /// afterwards. Counts the poll in the task's entry and tells the watch which task is running.
+    ///
+    /// Returns true if the poll spent its whole coop budget (the loop then checks timers and I/O before
+    /// polling more tasks).
+    pub(crate) fn run_task(&self, task: Task) -> bool {
+        let id = task.id();
+        let watch = {
+            let mut tasks = self.tasks.borrow_mut();
+            match tasks.get_mut(id) {
+                Some(e) if e.task.ptr_eq(&task) => {
+                    e.polls += 1;
+                    e.last_turn = self.turn_start.get();
+                    let seq = self.polls.get() + 1;
+                    self.polls.set(seq);
+                    Some(self.diag.before(seq, &e.label))
+                }
+                // Not in the slab: it already completed (a late wake), and `run` will do nothing.
+                _ => None,
             }
+        };
+        let Some(watch) = watch else {
+            let run = task.run();
+            debug_assert_eq!(run, Run::Stale);
+            return false;
+        };
+        let (run, spent) = {
+            let budget = coop::Budget::start();
+            let run = task.run();
+            (run, budget.spent())
+        };
+        if let Some(took) = self.diag.after(watch) {
+            self.timed(&task, took);
         }
+        if run == Run::Finished {
+            self.remove(&task);
+        }
+        spent
+    }
+
+    /// Poll `block_on`'s own future (labelled `label`) the way tasks are polled: under a budget, watched.
+    /// Returns its output and whether it spent its whole budget, as [`Executor::run_task`] does.
+    pub(crate) fn run_main<R>(&self, label: &TaskLabel, poll: impl FnOnce() -> R) -> (R, bool) {
+        let seq = self.polls.get() + 1;
+        self.polls.set(seq);
+        let watch = self.diag.before(seq, label);
+        let (out, spent) = {
+            let budget = coop::Budget::start();
+            let out = poll();
+            (out, budget.spent())
+        };
+        if let Some(took) = self.diag.after(watch) {
+            self.diag.timed(label, took);
+        }
+        (out, spent)
+    }
+
+    /// A timed poll of `task`: add it to the task's busy time and to the diagnostics.
+    #[cold]
+    fn timed(&self, task: &Task, took: std::time::Duration) {
+        let label = {
+            let mut tasks = self.tasks.borrow_mut();
+            match tasks.get_mut(task.id()) {
+                Some(e) if e.task.ptr_eq(task) => {
+                    e.busy_ns = e.busy_ns.saturating_add(took.as_nanos() as u64);
+                    e.label.clone()
+                }
+                _ => return,
+            }
+        };
+        self.diag.timed(&label, took);
+    }
+
+    /// Every live task's label and counters, in slab order.
+    pub(crate) fn task_infos(&self) -> Vec<TaskInfo> {
+        let base = self.base;
+        self.tasks
+            .borrow()
+            .iter()
+            .map(|(_, e)| e.info(base))
+            .collect()
     }
 
     /// Cancel `task` (step 4): drop its future now, or after its poll if it is the one running.
@@ -156,7 +294,7 @@ impl Executor {
 
     /// Cancel the task registered under slab key `id`, if any.
     pub(crate) fn abort_id(&self, id: usize) {
-        let task = self.tasks.borrow().get(id).cloned();
+        let task = self.tasks.borrow().get(id).map(|e| e.task.clone());
         if let Some(task) = task {
             self.abort(&task);
         }
@@ -168,7 +306,7 @@ impl Executor {
             let mut tasks = self.tasks.borrow_mut();
             let id = task.id();
             match tasks.get(id) {
-                Some(t) if t.ptr_eq(task) => Some(tasks.remove(id)),
+                Some(e) if e.task.ptr_eq(task) => Some(tasks.remove(id)),
                 _ => None,
             }
         };
@@ -180,7 +318,12 @@ impl Executor {
     /// still finds the right task.
     pub(crate) fn drop_all(&self) {
         loop {
-            let batch: Vec<Task> = self.tasks.borrow().iter().map(|(_, t)| t.clone()).collect();
+            let batch: Vec<Task> = self
+                .tasks
+                .borrow()
+                .iter()
+                .map(|(_, e)| e.task.clone())
+                .collect();
             if batch.is_empty() {
                 break;
             }

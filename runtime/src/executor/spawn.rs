@@ -7,10 +7,13 @@
 //! `JoinSet` members are spawned the same way around a small wrapper that hands the outcome to the set
 //! (its sink) instead of keeping it for a `JoinHandle`.
 
+use super::current;
 use super::join::{JoinError, JoinHandle, Sink, SinkGuard};
+use super::task_info::TaskLabel;
 use super::Executor;
-use crate::context;
+use std::borrow::Cow;
 use std::future::{poll_fn, Future};
+use std::panic::Location;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::task::Poll;
@@ -19,6 +22,9 @@ use std::task::Poll;
 ///
 /// The future need not be `Send`: everything runs on the loop's one thread. The task starts at the next
 /// turn of the loop, not inside `spawn`.
+///
+/// Diagnostics (slow-poll reports, the watchdog, [`crate::tasks`]) name the task by the `file:line` of
+/// this call; give it a name with [`spawn_named`].
 ///
 /// # Panics
 /// When called outside a running runtime.
@@ -33,25 +39,53 @@ use std::task::Poll;
 ///     assert_eq!(sum, 6);
 /// });
 /// ```
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    context::with_core("spawn", |core| JoinHandle::new(core.executor.spawn(future)))
+    // Read here, outside the closure: `#[track_caller]` does not reach into closures.
+    let label = TaskLabel::new(Location::caller(), None);
+    current::with("spawn", |ex| JoinHandle::new(ex.spawn(future, label)))
+}
+
+/// [`spawn`] with a name that diagnostics show beside the spawn site.
+///
+/// The name is copied into an `Arc<str>` (one allocation per named spawn), which the watchdog thread can
+/// share; unnamed tasks allocate nothing for their label.
+///
+/// ```
+/// spool_runtime::block_on(async {
+///     let h = spool_runtime::spawn_named("answer", async { 42 });
+///     let names: Vec<_> = spool_runtime::tasks().iter().map(|t| t.label.name().map(String::from)).collect();
+///     assert_eq!(names, [Some("answer".to_string())]);
+///     assert_eq!(h.await.unwrap(), 42);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_named<F>(name: impl Into<Cow<'static, str>>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let label = TaskLabel::new(Location::caller(), Some(name.into()));
+    current::with("spawn", |ex| JoinHandle::new(ex.spawn(future, label)))
 }
 
 /// Futures larger than this are boxed on their own before being wrapped (see [`spawn_member`]).
 const INLINE_FUTURE_MAX: usize = 128;
 
-/// Spawn `future`, delivering its outcome to `sink`. Returns the task id.
+/// Spawn `future`, delivering its outcome to `sink`. Returns the task's slab key.
+#[track_caller]
 pub(crate) fn spawn_with_sink<F, S>(future: F, sink: S) -> usize
 where
     F: Future + 'static,
     F::Output: 'static,
     S: Sink<F::Output>,
 {
-    context::with_core("spawn", |core| spawn_member(&core.executor, future, sink))
+    let label = TaskLabel::new(Location::caller(), None);
+    current::with("spawn", |ex| spawn_member(ex, future, sink, label))
 }
 
 /// Spawn the wrapper for `future` on `executor`, detached (the sink receives the outcome).
@@ -60,16 +94,16 @@ where
 /// the captured future and the pinned copy in that state, so a 4 KiB future would make an 8 KiB task. A
 /// large future is therefore boxed first (the wrapper then holds an 8-byte pointer); a small one stays
 /// inline, where the copy costs less than a second allocation would.
-fn spawn_member<F, S>(executor: &Executor, future: F, sink: S) -> usize
+fn spawn_member<F, S>(executor: &Executor, future: F, sink: S, label: TaskLabel) -> usize
 where
     F: Future + 'static,
     F::Output: 'static,
     S: Sink<F::Output>,
 {
     let join = if std::mem::size_of::<F>() > INLINE_FUTURE_MAX {
-        executor.spawn(wrap(Box::pin(future), sink))
+        executor.spawn(wrap(Box::pin(future), sink), label)
     } else {
-        executor.spawn(wrap(future, sink))
+        executor.spawn(wrap(future, sink), label)
     };
     join.id() // the handle is dropped here: the task is detached
 }

@@ -9,8 +9,8 @@
 //! `block_on`'s own future is not a spawned task; its waker is a [`MainWaker`] (safe `std::task::Wake`)
 //! that goes the same two ways.
 
+use super::current;
 use super::raw::Notified;
-use crate::context;
 use crate::driver::Unparker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -105,10 +105,10 @@ impl Shared {
 pub(crate) fn schedule(task: Notified) {
     // Fast path: we are on the thread running this very runtime.
     let mut task = Some(task);
-    context::try_with_core(|core| {
+    current::try_with(|ex| {
         if let Some(t) = task.take() {
-            match t.into_local(&core.executor) {
-                Ok(local) => core.executor.push_ready(local),
+            match t.into_local(ex) {
+                Ok(local) => ex.push_ready(local),
                 Err(t) => task = Some(t),
             }
         }
@@ -152,10 +152,10 @@ impl Wake for MainWaker {
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return; // already queued; it will be polled once
         }
-        let queued_locally = context::try_with_core(|core| {
-            let mine = Arc::ptr_eq(core.executor.shared(), &self.shared);
+        let queued_locally = current::try_with(|ex| {
+            let mine = Arc::ptr_eq(ex.shared(), &self.shared);
             if mine {
-                core.executor.push_main();
+                ex.push_main();
             }
             mine
         });

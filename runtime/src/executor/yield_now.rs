@@ -5,9 +5,9 @@ use std::task::Poll;
 
 /// Let every other ready task run once before this one continues.
 ///
-/// The task wakes itself and returns `Pending` once: its id goes to the back of the ready queue. A task
-/// that loops calling `yield_now` therefore cannot starve the others, nor I/O and timers, since the loop
-/// polls the kernel after a bounded number of task polls.
+/// The task wakes itself and returns `Pending` once: the wake puts a pointer to the task at the back of
+/// the ready queue. A task that loops calling `yield_now` therefore cannot starve the others, nor I/O and
+/// timers, since the loop polls the kernel after a bounded number of task polls.
 ///
 /// ```
 /// spool_runtime::block_on(async {

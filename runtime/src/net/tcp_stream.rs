@@ -49,9 +49,11 @@ impl TcpStream {
     }
 
     /// Adopt a connected std stream (switched to the mode the driver wants: non-blocking on epoll,
-    /// blocking on io_uring).
+    /// blocking on io_uring), with Nagle's algorithm turned off as on every stream spool opens: see
+    /// [`set_nodelay`](Self::set_nodelay).
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(!completion_driver("creating a socket"))?;
+        stream.set_nodelay(true)?;
         Ok(TcpStream {
             io: IoSource::new(stream, Ready::read_side() | Ready::write_side())?,
         })
@@ -138,6 +140,12 @@ impl TcpStream {
     }
 
     /// Disable Nagle's algorithm, so small writes go out at once (what a request/response client wants).
+    ///
+    /// **On by default**: every stream from [`connect`](Self::connect), [`from_std`](Self::from_std) and
+    /// [`TcpListener::accept`](crate::net::TcpListener::accept) starts with `TCP_NODELAY` set, as
+    /// asyncio's streams do (CPython bpo-27456 and bpo-35380): with Nagle on, a small write after a
+    /// small write waits for the peer's delayed ACK (up to 40 ms on Linux). Call `set_nodelay(false)`
+    /// for bulk senders that write in small pieces and prefer fewer packets.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.io.get().set_nodelay(nodelay)
     }

@@ -1,4 +1,5 @@
-//! Coordination between tasks on the one loop thread: [`Semaphore`], [`oneshot`] and [`mpsc`].
+//! Coordination between tasks on the one loop thread: [`Semaphore`], [`Notify`], [`oneshot`],
+//! [`mpsc`] and [`broadcast`].
 //!
 //! Every task of a spool runtime runs on the same thread, so these primitives need no locks or
 //! atomics: state lives in `Cell`/`RefCell` (shared through `Rc` where two ends need it), and the
@@ -19,9 +20,15 @@
 //! - `wait_list` — the FIFO of parked waiters (slab-backed linked list, O(1) removal).
 //! - [`semaphore`] — counted permits, FIFO-fair, closable; the basis of the bounded channel.
 //! - [`oneshot`] — one value from one task to another.
-//! - [`mpsc`] — bounded multi-producer queue with back-pressure on senders.
+//! - [`mpsc`] — bounded multi-producer queue with back-pressure on senders (its queue allocated
+//!   as values arrive), and an unbounded one whose `send` never waits.
+//! - [`broadcast`] — one ring shared by many receivers; a receiver that falls behind is told how
+//!   many values it missed (`Lagged`), never holds memory.
+//! - [`notify`] — wake one waiter (or store a permit) or all of them, without data.
 
+pub mod broadcast;
 pub mod mpsc;
+pub mod notify;
 pub mod oneshot;
 pub mod semaphore;
 mod wait_list;
@@ -29,6 +36,7 @@ mod wait_list;
 #[cfg(test)]
 mod testing;
 
+pub use notify::{Notified, Notify};
 pub use semaphore::{AcquireError, OwnedPermit, Permit, Semaphore, TryAcquireError};
 
 use std::task::{Context, Waker};

@@ -6,8 +6,7 @@
 //! passes its slot on), and `recv` returns one permit per value taken out. Closing the receiver
 //! closes that semaphore, which is what wakes and fails every waiting sender.
 //!
-//! ```ignore
-//! // needs block_on (un-ignore once the executor lands)
+//! ```
 //! use spool_runtime::sync::mpsc;
 //!
 //! spool_runtime::block_on(async {
@@ -37,6 +36,9 @@ use super::store_waker;
 
 /// Creates a channel that buffers up to `capacity` values.
 ///
+/// The queue allocates as values arrive, not up front: an idle `channel(256)` costs one small
+/// allocation (the shared state), not 256 slots. It never holds more than `capacity` values.
+///
 /// # Panics
 /// If `capacity` is 0 (a rendezvous channel is not supported).
 ///
@@ -51,7 +53,7 @@ use super::store_waker;
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc channel capacity must be at least 1");
     let state = State {
-        queue: VecDeque::with_capacity(capacity),
+        queue: VecDeque::new(), // grows on demand; `slots` is what bounds it
         rx_waker: None,
         senders: 1,
     };
@@ -194,6 +196,10 @@ impl<T> Receiver<T> {
 
     /// The poll behind [`recv`](Self::recv), for hand-written futures.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        crate::executor::coop::poll_budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         match self.try_recv() {
             Ok(value) => Poll::Ready(Some(value)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
@@ -310,6 +316,10 @@ impl fmt::Display for TryRecvError {
 }
 
 impl std::error::Error for TryRecvError {}
+
+#[path = "mpsc_unbounded.rs"]
+mod unbounded;
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 #[cfg(test)]
 #[path = "mpsc_tests.rs"]

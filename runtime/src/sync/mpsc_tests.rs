@@ -182,3 +182,22 @@ fn sender_handed_a_slot_just_before_close_still_fails() {
     assert_eq!(poll(send.as_mut(), &w), Poll::Ready(Err(SendError(2))));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
 }
+
+#[test]
+fn a_bounded_channel_allocates_its_queue_lazily() {
+    let (tx, mut rx) = channel::<u64>(256);
+    assert_eq!(
+        rx.chan.state.borrow().queue.capacity(),
+        0,
+        "no slots up front"
+    );
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    let grown = rx.chan.state.borrow().queue.capacity();
+    assert!(
+        (3..256).contains(&grown),
+        "grows with use, not to capacity: {grown}"
+    );
+    assert_eq!(rx.try_recv(), Ok(0));
+}

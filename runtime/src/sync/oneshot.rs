@@ -3,8 +3,7 @@
 //! Typical use: a task hands back a result ("here is the response for the request you queued").
 //! Both halves share one `Rc<RefCell<..>>`; only the receiver ever waits, so there is one waker slot.
 //!
-//! ```ignore
-//! // needs block_on (un-ignore once the executor lands)
+//! ```
 //! use spool_runtime::sync::oneshot;
 //!
 //! spool_runtime::block_on(async {
@@ -139,6 +138,12 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::executor::coop::poll_budgeted(cx, |cx| self.poll_unbudgeted(cx))
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_unbudgeted(&self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let mut shared = self.shared.borrow_mut();
         if let Some(value) = shared.value.take() {
             return Poll::Ready(Ok(value));

@@ -26,8 +26,7 @@ use super::wait_list::WaitList;
 /// A pool of permits that tasks wait for in arrival order.
 ///
 /// # Example
-/// ```ignore
-/// // needs block_on (un-ignore once the executor lands)
+/// ```
 /// use spool_runtime::sync::Semaphore;
 /// use std::rc::Rc;
 ///
@@ -42,7 +41,7 @@ use super::wait_list::WaitList;
 ///         }));
 ///     }
 ///     for task in tasks {
-///         task.await;
+///         task.await.unwrap();
 ///     }
 ///     assert_eq!(limit.available_permits(), 2);
 /// });

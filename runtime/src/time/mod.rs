@@ -3,6 +3,7 @@
 //! Each loop turn fires the timers that are due, and the next deadline becomes the timeout of the kernel
 //! wait, so a runtime with only sleeping tasks blocks in `epoll_wait` and uses no CPU until then.
 
+pub(crate) mod current;
 mod heap;
 mod interval;
 mod sleep;

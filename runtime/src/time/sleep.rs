@@ -4,8 +4,8 @@
 //! sleep that is created and dropped (e.g. a timeout around a request that finishes first) costs nothing
 //! more than an `Instant` comparison, and one that is polled costs an O(log n) insert and an O(1) cancel.
 
+use super::current;
 use super::timers::TimerKey;
-use crate::context;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 ///
 /// Never completes early; it completes at the first loop turn at or after the deadline (the kernel wait is
 /// rounded up to whole milliseconds).
+///
+/// A `Sleep` belongs to the runtime it is first polled in: polling it later in another runtime panics
+/// with a message saying so (its timer lives in the first runtime's store).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -70,7 +73,9 @@ impl Sleep {
 
     fn cancel(&mut self) {
         if let Some(key) = self.key.take() {
-            context::try_with_core(|core| core.timers.borrow_mut().cancel(key));
+            // Only the runtime that holds the timer can remove it; anywhere else this does nothing
+            // (the entry then stays in its store until that runtime is dropped).
+            current::try_with(|timers| timers.cancel(key));
         }
     }
 }
@@ -82,9 +87,8 @@ impl Future for Sleep {
         let deadline = self.deadline;
         match self.key {
             Some(key) => {
-                let fired = context::with_core("sleep", |core| {
-                    core.timers.borrow_mut().poll_fired(key, cx.waker())
-                });
+                // Panics, naming the problem, if the sleep was first polled in another runtime.
+                let fired = current::with("sleep", |timers| timers.poll_fired(key, cx.waker()));
                 if fired.is_none() {
                     self.key = None;
                     return self.poll(cx);
@@ -104,9 +108,7 @@ impl Future for Sleep {
                 if Instant::now() >= deadline {
                     return Poll::Ready(());
                 }
-                let key = context::with_core("sleep", |core| {
-                    core.timers.borrow_mut().insert(deadline, cx.waker())
-                });
+                let key = current::with("sleep", |timers| timers.insert(deadline, cx.waker()));
                 self.key = Some(key);
                 Poll::Pending
             }

@@ -17,14 +17,17 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use super::heap::{Heap, Item};
+use crate::context::RuntimeId;
 
 use slab::Slab;
 
-/// Identifies one registered timer: its slab slot plus a sequence number that tells reuses apart.
+/// Identifies one registered timer: its slab slot plus a sequence number that tells reuses apart, and
+/// the runtime whose store it is in (slots and sequence numbers of two stores collide).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
     slot: usize,
     seq: u64,
+    runtime: RuntimeId,
 }
 
 struct Entry {
@@ -46,16 +49,19 @@ pub(crate) struct Timers {
     next_seq: u64,
     /// Heap items whose entry was cancelled.
     stale: usize,
+    /// The runtime this store belongs to, stamped on every key.
+    runtime: RuntimeId,
 }
 
 impl Timers {
-    pub(crate) fn new() -> Timers {
+    pub(crate) fn new(runtime: RuntimeId) -> Timers {
         Timers {
             entries: Slab::new(),
             heap: Heap::new(),
             base: Instant::now(),
             next_seq: 0,
             stale: 0,
+            runtime,
         }
     }
 
@@ -73,12 +79,21 @@ impl Timers {
             seq,
             slot: u32::try_from(slot).expect("spool: more than 4 billion timers pending"),
         });
-        TimerKey { slot, seq }
+        TimerKey {
+            slot,
+            seq,
+            runtime: self.runtime,
+        }
     }
 
-    /// Has the timer fired? If not, make sure `waker` is the one it will wake. `None` if the key is not
-    /// registered here (e.g. the `Sleep` moved to another runtime): the caller registers again.
+    /// Has the timer fired? If not, make sure `waker` is the one it will wake. `None` if the key is no
+    /// longer registered (it was cancelled).
+    ///
+    /// # Panics
+    /// If `key` comes from another runtime's store: its slot would name a stranger's timer here.
     pub(crate) fn poll_fired(&mut self, key: TimerKey, waker: &Waker) -> Option<bool> {
+        key.runtime
+            .check(self.runtime, "Sleep (or timeout, or interval)");
         match self.entries.get_mut(key.slot) {
             Some(e) if e.seq == key.seq => {
                 if e.fired {
@@ -96,6 +111,9 @@ impl Timers {
 
     /// Remove a timer, fired or not.
     pub(crate) fn cancel(&mut self, key: TimerKey) {
+        if key.runtime != self.runtime {
+            return; // not ours to cancel (see `Sleep`'s drop)
+        }
         let ours = matches!(self.entries.get(key.slot), Some(e) if e.seq == key.seq);
         if !ours {
             return;
@@ -207,7 +225,7 @@ mod tests {
     #[test]
     fn fires_in_deadline_order_and_only_when_due() {
         let (count, waker) = counter();
-        let mut t = Timers::new();
+        let mut t = Timers::new(RuntimeId::next());
         let base = Instant::now();
         let late = t.insert(base + Duration::from_millis(20), &waker);
         let early = t.insert(base + Duration::from_millis(10), &waker);
@@ -224,7 +242,7 @@ mod tests {
     #[test]
     fn cancelled_timers_never_fire_and_are_compacted() {
         let (count, waker) = counter();
-        let mut t = Timers::new();
+        let mut t = Timers::new(RuntimeId::next());
         let base = Instant::now();
         let keys: Vec<_> = (0..5000)
             .map(|i| t.insert(base + Duration::from_millis(i), &waker))
@@ -245,7 +263,7 @@ mod tests {
     #[test]
     fn a_reused_slot_does_not_confuse_keys() {
         let (_count, waker) = counter();
-        let mut t = Timers::new();
+        let mut t = Timers::new(RuntimeId::next());
         let now = Instant::now();
         let a = t.insert(now + Duration::from_secs(1), &waker);
         t.cancel(a);
@@ -278,7 +296,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (rng >> 33) % below
         };
-        let mut t = Timers::new();
+        let mut t = Timers::new(RuntimeId::next());
         let base = Instant::now();
         let mut now = base;
         // (deadline, id, key), in registration order; `fired` holds keys of fired, not yet dropped timers.

@@ -142,7 +142,11 @@ impl BufRing {
     /// `None` if the completion carries no buffer.
     pub(super) fn take(&mut self, cqe_flags: u32, len: u32) -> Option<Taken> {
         let bid = io_uring::cqueue::buffer_select(cqe_flags)?;
-        assert!(bid < self.count, "kernel named buffer {bid} of {}", self.count);
+        assert!(
+            bid < self.count,
+            "kernel named buffer {bid} of {}",
+            self.count
+        );
         self.out += 1;
         Some(Taken {
             bid,

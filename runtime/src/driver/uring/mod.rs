@@ -141,8 +141,8 @@ impl UringDriver {
     /// The kernel refuses io_uring or lacks something the driver needs; the message names it.
     pub(crate) fn new(entries: usize, buffers: BufferConfig) -> io::Result<UringDriver> {
         let setup = probe::setup(entries.min(4096) as u32)?;
-        let bufs = BufRing::new(&setup.ring.submitter(), buffers.count, buffers.size, 0)
-            .map_err(|e| {
+        let bufs =
+            BufRing::new(&setup.ring.submitter(), buffers.count, buffers.size, 0).map_err(|e| {
                 refused(
                     io::ErrorKind::Unsupported,
                     format!("registering a provided-buffer ring failed ({e}); it needs Linux 5.19"),
@@ -213,7 +213,11 @@ impl UringDriver {
             Ok(_) => {}
             // ETIME: the deadline passed; EINTR: a signal; EBUSY: the completion queue is full and must be
             // drained first. In all three the loop simply handles what is there and turns again.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY)) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+                ) => {}
             Err(e) => return Err(e),
         }
         Ok(self.reap())
@@ -259,7 +263,9 @@ impl UringDriver {
         }
         let op = self.ops.remove(key);
         match op.kind {
-            OpKind::Recv => self.on_recv(socket.expect("recv has a socket"), key, res, flags, false),
+            OpKind::Recv => {
+                self.on_recv(socket.expect("recv has a socket"), key, res, flags, false)
+            }
             OpKind::Send { buf, start } => self.on_send(socket.expect("send"), res, buf, start),
             OpKind::Connect(_) => self.on_connect(socket.expect("connect"), res),
             OpKind::Accept(addr) => self.on_accept(socket.expect("accept"), res, &addr),
@@ -302,7 +308,11 @@ impl Drop for UringDriver {
             let args = types::SubmitArgs::new().timespec(&ts);
             match self.ring.submitter().submit_with_args(1, &args) {
                 Ok(_) => {}
-                Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY)) => {}
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+                    ) => {}
                 Err(_) => break,
             }
             self.reap();

@@ -30,7 +30,10 @@ pub(super) enum OpKind {
     /// A receive into the provided-buffer ring (multishot when the kernel has it); lends no memory of its own.
     Recv,
     /// A send of `buf[start..]`.
-    Send { buf: Vec<u8>, start: usize },
+    Send {
+        buf: Vec<u8>,
+        start: usize,
+    },
     Connect(Box<SockAddr>),
     Accept(Box<AddrBuf>),
     RecvMsg(Box<MsgBuf>),
@@ -310,9 +313,11 @@ impl UringDriver {
                 kind: OpKind::Wake(buf),
             },
             |op| match &mut op.kind {
-                OpKind::Wake(b) => opcode::Read::new(types::Fd(fd), (&mut **b as *mut u64).cast(), 8)
-                    .offset(u64::MAX)
-                    .build(),
+                OpKind::Wake(b) => {
+                    opcode::Read::new(types::Fd(fd), (&mut **b as *mut u64).cast(), 8)
+                        .offset(u64::MAX)
+                        .build()
+                }
                 _ => unreachable!(),
             },
         )

@@ -102,7 +102,10 @@ pub(super) fn setup(entries: u32) -> io::Result<Setup> {
     if !missing_features.is_empty() {
         return Err(refused(
             io::ErrorKind::Unsupported,
-            format!("the kernel lacks io_uring features {}", missing_features.join(", ")),
+            format!(
+                "the kernel lacks io_uring features {}",
+                missing_features.join(", ")
+            ),
         ));
     }
     let mut probe = Probe::new();
@@ -120,7 +123,10 @@ pub(super) fn setup(entries: u32) -> io::Result<Setup> {
     if !missing.is_empty() {
         return Err(refused(
             io::ErrorKind::Unsupported,
-            format!("the kernel lacks io_uring operations {}", missing.join(", ")),
+            format!(
+                "the kernel lacks io_uring operations {}",
+                missing.join(", ")
+            ),
         ));
     }
     let multishot_recv = probe.is_supported(opcode::SendZc::CODE);
@@ -169,7 +175,10 @@ mod tests {
     #[test]
     fn setup_errors_name_their_cause() {
         let eperm = explain_setup_error(&io::Error::from_raw_os_error(libc::EPERM)).to_string();
-        assert!(eperm.contains("EPERM") && eperm.contains("seccomp"), "{eperm}");
+        assert!(
+            eperm.contains("EPERM") && eperm.contains("seccomp"),
+            "{eperm}"
+        );
         assert!(eperm.contains("io_uring_disabled"), "{eperm}");
         let enosys = explain_setup_error(&io::Error::from_raw_os_error(libc::ENOSYS));
         assert_eq!(enosys.kind(), io::ErrorKind::Unsupported);
@@ -184,7 +193,9 @@ mod tests {
         let outcome = std::thread::spawn(|| {
             deny_io_uring_setup_on_this_thread();
             match setup(64) {
-                Ok(_) => Err("setup succeeded under a filter that denies io_uring_setup".to_string()),
+                Ok(_) => {
+                    Err("setup succeeded under a filter that denies io_uring_setup".to_string())
+                }
                 Err(e) => Ok((e.kind(), e.to_string())),
             }
         })
@@ -239,6 +250,11 @@ mod tests {
                 )
             }
         };
-        assert_eq!(rc, 0, "installing the seccomp filter failed: {}", io::Error::last_os_error());
+        assert_eq!(
+            rc,
+            0,
+            "installing the seccomp filter failed: {}",
+            io::Error::last_os_error()
+        );
     }
 }

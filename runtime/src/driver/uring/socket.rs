@@ -604,9 +604,11 @@ impl UringDriver {
                 buf[..n].copy_from_slice(&msg.data[..n]);
                 let from = msg.addr.addr();
                 s.msg_spare.get_or_insert(msg);
-                return Poll::Ready(from.map(|a| (n, a)).ok_or_else(|| {
-                    io::Error::other("recvmsg returned a non-IP sender address")
-                }));
+                return Poll::Ready(
+                    from.map(|a| (n, a)).ok_or_else(|| {
+                        io::Error::other("recvmsg returned a non-IP sender address")
+                    }),
+                );
             }
             OneShot::InFlight(k) => s.recv_from = OneShot::InFlight(k),
             OneShot::Idle => {

@@ -6,7 +6,7 @@
 //!   owns. The accepted socket stays in blocking mode, as the driver wants it. A result that arrives after
 //!   the accept future was dropped is kept for the next `accept` (or closed with the listener).
 
-use crate::net::source::IoSource;
+use crate::net::source::{poll_budgeted, IoSource};
 use crate::reactor::Direction;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,8 +17,7 @@ pub(crate) fn poll_accept(
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
     if io.completion().is_some() {
-        return io
-            .with_uring(|d, key| d.poll_accept(key, cx))
+        return poll_budgeted(cx, |cx| io.with_uring(|d, key| d.poll_accept(key, cx)))
             .map(|r| r.map(|(fd, addr)| (TcpStream::from(fd), addr)));
     }
     io.poll_io(Direction::Read, cx, |l| l.accept())

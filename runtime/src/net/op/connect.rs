@@ -23,6 +23,8 @@ pub(crate) async fn connect(addr: SocketAddr) -> io::Result<IoSource<TcpStream>>
         Type::STREAM.nonblocking().cloexec()
     };
     let socket = Socket::new(Domain::for_address(addr), ty, Some(Protocol::TCP))?;
+    // Nagle off, as on every stream spool opens (see `TcpStream::set_nodelay`).
+    socket.set_tcp_nodelay(true)?;
     if completion {
         let io = IoSource::new(TcpStream::from(socket), Ready::EMPTY)?;
         poll_fn(|cx| io.with_uring(|d, key| d.poll_connect(key, cx, addr))).await?;

@@ -6,7 +6,7 @@
 //!   reported by the next `send_to`); a datagram received after its `recv_from` future was dropped is
 //!   kept for the next `recv_from`, as the kernel would keep it.
 
-use crate::net::source::IoSource;
+use crate::net::source::{poll_budgeted, IoSource};
 use crate::reactor::Direction;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -19,7 +19,9 @@ pub(crate) fn poll_send_to(
     target: SocketAddr,
 ) -> Poll<io::Result<usize>> {
     if io.completion().is_some() {
-        return io.with_uring(|d, key| d.poll_send_to(key, cx, buf, target));
+        return poll_budgeted(cx, |cx| {
+            io.with_uring(|d, key| d.poll_send_to(key, cx, buf, target))
+        });
     }
     io.poll_io(Direction::Write, cx, |s| s.send_to(buf, target))
 }
@@ -30,7 +32,9 @@ pub(crate) fn poll_recv_from(
     buf: &mut [u8],
 ) -> Poll<io::Result<(usize, SocketAddr)>> {
     if io.completion().is_some() {
-        return io.with_uring(|d, key| d.poll_recv_from(key, cx, buf));
+        return poll_budgeted(cx, |cx| {
+            io.with_uring(|d, key| d.poll_recv_from(key, cx, buf))
+        });
     }
     io.poll_io(Direction::Read, cx, |s| s.recv_from(buf))
 }

@@ -10,7 +10,7 @@
 //!   future loses nothing: the bytes wait on the socket for the next read.
 
 use crate::driver::Ready;
-use crate::net::source::IoSource;
+use crate::net::source::{poll_budgeted, IoSource};
 use crate::reactor::Direction;
 use std::io::{self, Read};
 use std::net::TcpStream;
@@ -23,7 +23,9 @@ pub(crate) fn poll_read(
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
     if io.completion().is_some() {
-        return io.with_uring(|d, key| d.poll_recv(key, Some(cx), buf));
+        return poll_budgeted(cx, |cx| {
+            io.with_uring(|d, key| d.poll_recv(key, Some(cx), buf))
+        });
     }
     let wanted = buf.len();
     let result = io.poll_io(Direction::Read, cx, |mut s| s.read(buf));

@@ -8,7 +8,7 @@
 //!   `Pending` only while the window is full. Flush waits until the window is empty.
 
 use crate::driver::Ready;
-use crate::net::source::IoSource;
+use crate::net::source::{poll_budgeted, IoSource};
 use crate::reactor::Direction;
 use std::io::{self, IoSlice, Write};
 use std::net::TcpStream;
@@ -20,7 +20,9 @@ pub(crate) fn poll_write(
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
     if io.completion().is_some() {
-        return io.with_uring(|d, key| d.poll_send(key, cx, &[IoSlice::new(buf)]));
+        return poll_budgeted(cx, |cx| {
+            io.with_uring(|d, key| d.poll_send(key, cx, &[IoSlice::new(buf)]))
+        });
     }
     let wanted = buf.len();
     let result = io.poll_io(Direction::Write, cx, |mut s| s.write(buf));
@@ -38,7 +40,7 @@ pub(crate) fn poll_write_vectored(
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
     if io.completion().is_some() {
-        return io.with_uring(|d, key| d.poll_send(key, cx, bufs));
+        return poll_budgeted(cx, |cx| io.with_uring(|d, key| d.poll_send(key, cx, bufs)));
     }
     io.poll_io(Direction::Write, cx, |mut s| s.write_vectored(bufs))
 }

@@ -16,7 +16,7 @@ fn a_task_runs_and_its_output_is_read_once() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
     ctl.done.set(true);
-    let mut join = ex.spawn(p);
+    let mut join = ex.spawn_here(p);
     assert!(!join.is_finished());
     run_until_idle(&ex);
     assert!(join.is_finished());
@@ -40,7 +40,7 @@ fn a_task_runs_and_its_output_is_read_once() {
 #[should_panic(expected = "polled again")]
 fn polling_a_join_handle_after_its_result_panics() {
     let ex = Executor::new(None);
-    let mut join = ex.spawn(async { 5 });
+    let mut join = ex.spawn_here(async { 5 });
     run_until_idle(&ex);
     let waker = Waker::from(Arc::new(CountWakes::default()));
     assert!(matches!(poll_join(&mut join, &waker), Poll::Ready(Ok(5))));
@@ -51,7 +51,7 @@ fn polling_a_join_handle_after_its_result_panics() {
 fn a_handle_dropped_before_completion_lets_the_executor_drop_the_output() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
-    let join = ex.spawn(p);
+    let join = ex.spawn_here(p);
     run_until_idle(&ex);
     drop(join); // detached while pending
     ctl.done.set(true);
@@ -67,7 +67,7 @@ fn a_handle_dropped_after_completion_drops_the_unread_output() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
     ctl.done.set(true);
-    let join = ex.spawn(p);
+    let join = ex.spawn_here(p);
     run_until_idle(&ex);
     assert_eq!(ctl.output_drops.get(), 0, "kept for the handle");
     drop(join);
@@ -80,7 +80,7 @@ fn a_handle_dropped_after_completion_drops_the_unread_output() {
 fn the_join_waker_is_woken_once_when_the_task_completes() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
-    let mut join = ex.spawn(p);
+    let mut join = ex.spawn_here(p);
     let count = Arc::new(CountWakes::default());
     let waker = Waker::from(count.clone());
     assert!(poll_join(&mut join, &waker).is_pending());
@@ -98,7 +98,7 @@ fn the_join_waker_is_woken_once_when_the_task_completes() {
 fn abort_while_pending_drops_the_future_once_and_reports_cancelled() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
-    let mut join = ex.spawn(p);
+    let mut join = ex.spawn_here(p);
     run_until_idle(&ex);
     let count = Arc::new(CountWakes::default());
     let waker = Waker::from(count.clone());
@@ -122,7 +122,7 @@ fn abort_while_pending_drops_the_future_once_and_reports_cancelled() {
 fn abort_before_the_first_poll_never_polls() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
-    let mut join = ex.spawn(p);
+    let mut join = ex.spawn_here(p);
     abort(&ex, &join);
     run_until_idle(&ex); // the queue entry of the first poll is now stale
     assert_eq!((ctl.polls.get(), ctl.future_drops.get()), (0, 1));
@@ -137,7 +137,7 @@ fn a_task_aborting_itself_is_dropped_right_after_that_poll() {
     let drops = Rc::new(Cell::new(0));
     let polls = Rc::new(Cell::new(0));
     let (me2, alive, polls2) = (me.clone(), Counted(drops.clone()), polls.clone());
-    let mut join = ex.spawn(poll_fn(move |cx| {
+    let mut join = ex.spawn_here(poll_fn(move |cx| {
         let _keep = &alive;
         polls2.set(polls2.get() + 1);
         let task = me2.borrow_mut().take().expect("a handle to myself");
@@ -161,13 +161,13 @@ fn a_panic_is_reported_and_other_tasks_still_run() {
     let ex = Executor::new(None);
     let drops = Rc::new(Cell::new(0));
     let alive = Counted(drops.clone());
-    let mut bad = ex.spawn(async move {
+    let mut bad = ex.spawn_here(async move {
         let _keep = &alive;
         if drops_is_zero() {
             panic!("task failed on purpose");
         }
     });
-    let mut good = ex.spawn(async { 7 });
+    let mut good = ex.spawn_here(async { 7 });
     run_until_idle(&ex);
     assert_eq!(drops.get(), 1, "the panicked future was dropped");
     let waker = Waker::from(Arc::new(CountWakes::default()));
@@ -194,7 +194,7 @@ fn a_panicking_destructor_during_abort_becomes_the_outcome() {
     }
     let ex = Executor::new(None);
     let boom = Boom;
-    let mut join = ex.spawn(async move {
+    let mut join = ex.spawn_here(async move {
         let _keep = &boom;
         std::future::pending::<()>().await;
     });

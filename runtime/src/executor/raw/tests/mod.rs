@@ -20,7 +20,9 @@ pub(super) fn run_until_idle(ex: &Executor) {
     for _ in 0..1000 {
         ex.take_remote();
         match ex.pop_ready() {
-            Some(Runnable::Task(task)) => ex.run_task(task),
+            Some(Runnable::Task(task)) => {
+                ex.run_task(task);
+            }
             Some(Runnable::Main) => {}
             None => return,
         }

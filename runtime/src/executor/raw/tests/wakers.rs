@@ -12,7 +12,7 @@ use std::task::Waker;
 fn many_wakes_mean_one_poll_and_a_woken_task_is_polled_again() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
-    let _join = ex.spawn(p);
+    let _join = ex.spawn_here(p);
     run_until_idle(&ex);
     let w = ctl.waker();
     let clones: Vec<Waker> = (0..10).map(|_| w.clone()).collect();
@@ -33,7 +33,7 @@ fn many_wakes_mean_one_poll_and_a_woken_task_is_polled_again() {
 fn wakes_from_another_thread_reach_the_queue_once() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
-    let _join = ex.spawn(p);
+    let _join = ex.spawn_here(p);
     run_until_idle(&ex);
     let w = ctl.waker();
     std::thread::spawn(move || {
@@ -54,14 +54,14 @@ fn a_waker_used_on_another_thread_after_the_task_finished_is_harmless() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
     ctl.done.set(true);
-    let join = ex.spawn(p);
+    let join = ex.spawn_here(p);
     run_until_idle(&ex);
     drop(join);
     // The waker now holds the last reference; the stage is already `Consumed`.
     let w = ctl.waker.lock().unwrap().take().unwrap();
     // A new task probably takes the finished task's slab slot: the stale waker must not poll it.
     let (p2, ctl2) = probe();
-    let _join2 = ex.spawn(p2);
+    let _join2 = ex.spawn_here(p2);
     run_until_idle(&ex);
     std::thread::spawn(move || {
         let w2 = w.clone();
@@ -80,7 +80,7 @@ fn a_waker_used_on_another_thread_after_the_task_finished_is_harmless() {
 fn wakers_outliving_the_executor_are_harmless_and_free_the_cell() {
     let ex = Executor::new(None);
     let (p, ctl) = probe();
-    let join = ex.spawn(p);
+    let join = ex.spawn_here(p);
     run_until_idle(&ex);
     let early = ctl.waker();
     let late = ctl.waker();
@@ -113,14 +113,14 @@ fn dropping_the_executor_drops_every_task_once_even_if_destructors_spawn() {
         fn drop(&mut self) {
             // A destructor that spawns during shutdown: that task is dropped too.
             let counted = Counted(self.1 .0.clone());
-            drop(self.0.spawn(async move {
+            drop(self.0.spawn_here(async move {
                 let _keep = &counted;
                 std::future::pending::<()>().await;
             }));
         }
     }
     let guard = SpawnOnDrop(ex.clone(), Counted(drops.clone()));
-    let join = ex.spawn(async move {
+    let join = ex.spawn_here(async move {
         let _keep = &guard;
         std::future::pending::<()>().await;
     });
