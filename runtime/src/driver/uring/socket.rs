@@ -162,11 +162,30 @@ impl UringDriver {
             cancel.extend(s.send);
         }
         let chunks = std::mem::take(&mut s.chunks);
+        let sending = s.send.is_some() || !s.pending.is_empty();
+        let (fd, ops) = (s.fd, s.ops);
         for c in chunks {
             self.bufs().recycle(c.buf);
         }
+        if ops == 0 {
+            // Nothing names the fd: close it now, as epoll does (one `close`, once per socket), so the
+            // peer sees the end even if this loop never turns again.
+            let mut s = self.sockets.remove(key);
+            drop(s.owned.take());
+            return;
+        }
         for k in cancel {
             self.submit_cancel(k);
+        }
+        if !sending {
+            // Ops are still in flight, so the fd must stay open (rule 5) until their completions, which
+            // the loop reaps on its next turn. The peer should not have to wait for that turn (the task
+            // that dropped the socket may go on to block): shut both directions down now. Nothing is
+            // waiting to be sent, so no byte is lost; errors (a UDP socket is not connected) are moot.
+            // SAFETY: `fd` is this socket's open descriptor, owned by the slot until its close.
+            unsafe {
+                libc::shutdown(fd, libc::SHUT_RDWR);
+            }
         }
         self.maybe_close(key);
     }
