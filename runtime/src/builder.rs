@@ -329,4 +329,39 @@ mod tests {
             ("uring", Driver::IoUring)
         );
     }
+
+    /// The whole path through `Builder::build` under a real refusal: a seccomp filter on this thread
+    /// makes `io_uring_setup` fail with EPERM, as a container's default profile does.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn build_reports_a_seccomp_refusal_and_auto_takes_epoll() {
+        let (explicit, auto) = std::thread::spawn(|| {
+            crate::driver::uring::deny_io_uring_setup_on_this_thread();
+            let explicit = Builder::default()
+                .driver(Driver::IoUring)
+                .watchdog(None)
+                .build()
+                .map(|rt| rt.stats().driver);
+            let auto = Builder::default()
+                .driver(Driver::Auto)
+                .watchdog(None)
+                .build()
+                .map(|rt| rt.stats().driver);
+            (
+                explicit.map_err(|e| (e.kind(), e.to_string())),
+                auto.map_err(|e| e.to_string()),
+            )
+        })
+        .join()
+        .unwrap();
+        let (kind, msg) = explicit.expect_err("Driver::IoUring under a filter must fail to build");
+        eprintln!("Builder::build with Driver::IoUring under seccomp: {msg}");
+        assert_eq!(kind, io::ErrorKind::PermissionDenied, "{msg}");
+        assert!(msg.contains("EPERM") && msg.contains("seccomp"), "{msg}");
+        assert!(
+            msg.contains("Driver::Epoll"),
+            "the message says what to do: {msg}"
+        );
+        assert_eq!(auto, Ok(Driver::Epoll));
+    }
 }

@@ -137,6 +137,22 @@ impl Reactor {
         }
     }
 
+    /// io_uring operations whose final completion has not been reaped (0 on epoll).
+    pub(crate) fn ops_in_flight(&self) -> usize {
+        match &self.backend {
+            Backend::Readiness(_) => 0,
+            Backend::Completion(d) => d.borrow().ops_in_flight(),
+        }
+    }
+
+    /// io_uring receives that ran into an empty buffer ring (0 on epoll).
+    pub(crate) fn receives_starved(&self) -> u64 {
+        match &self.backend {
+            Backend::Readiness(_) => 0,
+            Backend::Completion(d) => d.borrow().receives_starved(),
+        }
+    }
+
     /// How many sources are registered (used by tests and debugging output).
     pub(crate) fn registered(&self) -> usize {
         match &self.backend {

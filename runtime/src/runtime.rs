@@ -77,6 +77,14 @@ pub struct Stats {
     pub longest_poll: Option<(Duration, TaskLabel)>,
     /// The I/O driver that runs ([`Driver::Epoll`] or [`Driver::IoUring`], never `Auto`).
     pub driver: Driver,
+    /// io_uring: operations submitted (or queued for the next submission) whose final completion has
+    /// not been reaped yet, the driver's own eventfd read included; their memory is still lent to the
+    /// kernel. Always 0 on epoll, which has nothing in flight between syscalls.
+    pub ops_in_flight: usize,
+    /// io_uring: receives that found the provided-buffer ring empty (`ENOBUFS`) and were re-armed once
+    /// buffers came back; no byte is lost, but many of these mean the ring is too small for the load
+    /// (see [`Builder::io_uring_buffers`]). Always 0 on epoll.
+    pub receives_starved: u64,
 }
 
 impl Runtime {
@@ -271,5 +279,7 @@ fn stats(ex: &Executor, timers: &Timers, io: &Io) -> Stats {
         slow_polls: ex.diag.slow_polls(),
         longest_poll: ex.diag.longest(),
         driver: io.reactor.driver(),
+        ops_in_flight: io.reactor.ops_in_flight(),
+        receives_starved: io.reactor.receives_starved(),
     }
 }

@@ -243,3 +243,11 @@ impl futures_io::AsyncWrite for &TcpStream {
         op::shutdown::poll_close(&self.get_mut().io, cx)
     }
 }
+
+/// The socket's descriptor, for socket options spool does not wrap. Do not read, write or close it:
+/// on io_uring the driver owns the operations on it, and closes it after the last one completes.
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get().as_raw_fd()
+    }
+}

@@ -65,3 +65,11 @@ impl UdpSocket {
         self.io.get().local_addr()
     }
 }
+
+/// The socket's descriptor, for socket options spool does not wrap. Do not read, write or close it:
+/// on io_uring the driver owns the operations on it, and closes it after the last one completes.
+impl std::os::fd::AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get().as_raw_fd()
+    }
+}

@@ -56,6 +56,8 @@ mod ops;
 mod probe;
 mod socket;
 
+#[cfg(test)]
+pub(crate) use probe::deny_io_uring_setup_on_this_thread;
 pub(crate) use probe::refused;
 
 use bufring::BufRing;
@@ -100,6 +102,8 @@ pub(crate) struct UringDriver {
     multishot_recv: bool,
     /// Sockets whose receive ended with `ENOBUFS`, to re-arm when buffers come back (oldest first).
     starved: std::collections::VecDeque<usize>,
+    /// How many receives ended with ENOBUFS (for `Stats::receives_starved`).
+    starved_total: u64,
     /// Wakers collected while reaping; woken by the caller after the driver is no longer borrowed.
     woken: Vec<Waker>,
     /// Completions copied out of the queue, then handled (reused between turns).
@@ -156,6 +160,7 @@ impl UringDriver {
             bufs: Some(bufs),
             multishot_recv: setup.multishot_recv,
             starved: Default::default(),
+            starved_total: 0,
             woken: Vec::new(),
             cqes: Vec::with_capacity(256),
             live: 0,
@@ -174,6 +179,16 @@ impl UringDriver {
     /// Sockets the user still holds.
     pub(crate) fn registered(&self) -> usize {
         self.live
+    }
+
+    /// Receives that completed with ENOBUFS (the ring was empty) since the driver was made.
+    pub(crate) fn receives_starved(&self) -> u64 {
+        self.starved_total
+    }
+
+    /// Ops whose final completion has not been reaped.
+    pub(crate) fn ops_in_flight(&self) -> usize {
+        self.ops.len()
     }
 
     /// Wakers collected by the last `poll`; the caller wakes them once the driver is not borrowed.

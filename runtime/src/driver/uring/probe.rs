@@ -206,10 +206,14 @@ mod tests {
         assert!(msg.contains("EPERM") && msg.contains("seccomp"), "{msg}");
         eprintln!("refusal message: {msg}");
     }
+}
 
-    /// Install `if nr == io_uring_setup { return EPERM } else { allow }` for the calling thread.
-    #[cfg(target_arch = "x86_64")]
-    fn deny_io_uring_setup_on_this_thread() {
+/// Install `if nr == io_uring_setup { return EPERM } else { allow }` for the calling thread only (what a
+/// container runtime's default seccomp profile does to io_uring): the honest way to see a refusal on a
+/// machine that has io_uring. Tests only.
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) fn deny_io_uring_setup_on_this_thread() {
+    {
         const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
         let stmt = |code: u16, k: u32| libc::sock_filter {
             code,

@@ -343,6 +343,7 @@ impl UringDriver {
             0 => s.end = End::Eof,
             e if e == -libc::ENOBUFS => {
                 // The ring ran dry: nothing was consumed from the socket. Re-arm when buffers return.
+                self.starved_total += 1;
                 if !s.starved {
                     s.starved = true;
                     self.starved.push_back(key);
