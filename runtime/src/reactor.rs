@@ -64,7 +64,7 @@ pub(crate) enum Backend {
     /// epoll: registrations with readiness slots.
     Readiness(Readiness),
     /// io_uring: submissions and completions; sockets live in the driver.
-    Completion(RefCell<UringDriver>),
+    Completion(Box<RefCell<UringDriver>>),
 }
 
 pub(crate) struct Reactor {
@@ -83,7 +83,7 @@ impl Reactor {
 
     pub(crate) fn with_uring(driver: UringDriver) -> Reactor {
         Reactor {
-            backend: Backend::Completion(RefCell::new(driver)),
+            backend: Backend::Completion(Box::new(RefCell::new(driver))),
         }
     }
 

@@ -168,46 +168,6 @@ fn create(entries: u32) -> io::Result<IoUring> {
     Err(last)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn setup_errors_name_their_cause() {
-        let eperm = explain_setup_error(&io::Error::from_raw_os_error(libc::EPERM)).to_string();
-        assert!(
-            eperm.contains("EPERM") && eperm.contains("seccomp"),
-            "{eperm}"
-        );
-        assert!(eperm.contains("io_uring_disabled"), "{eperm}");
-        let enosys = explain_setup_error(&io::Error::from_raw_os_error(libc::ENOSYS));
-        assert_eq!(enosys.kind(), io::ErrorKind::Unsupported);
-        assert!(enosys.to_string().contains("no io_uring"), "{enosys}");
-    }
-
-    /// A real refusal: a seccomp filter on this thread only makes `io_uring_setup` fail with EPERM, as a
-    /// container runtime's default profile does.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn a_seccomp_filter_refusing_io_uring_setup_is_reported_as_eperm() {
-        let outcome = std::thread::spawn(|| {
-            deny_io_uring_setup_on_this_thread();
-            match setup(64) {
-                Ok(_) => {
-                    Err("setup succeeded under a filter that denies io_uring_setup".to_string())
-                }
-                Err(e) => Ok((e.kind(), e.to_string())),
-            }
-        })
-        .join()
-        .unwrap();
-        let (kind, msg) = outcome.unwrap();
-        assert_eq!(kind, io::ErrorKind::PermissionDenied, "{msg}");
-        assert!(msg.contains("EPERM") && msg.contains("seccomp"), "{msg}");
-        eprintln!("refusal message: {msg}");
-    }
-}
-
 /// Install `if nr == io_uring_setup { return EPERM } else { allow }` for the calling thread only (what a
 /// container runtime's default seccomp profile does to io_uring): the honest way to see a refusal on a
 /// machine that has io_uring. Tests only.
@@ -260,5 +220,45 @@ pub(crate) fn deny_io_uring_setup_on_this_thread() {
             "installing the seccomp filter failed: {}",
             io::Error::last_os_error()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_errors_name_their_cause() {
+        let eperm = explain_setup_error(&io::Error::from_raw_os_error(libc::EPERM)).to_string();
+        assert!(
+            eperm.contains("EPERM") && eperm.contains("seccomp"),
+            "{eperm}"
+        );
+        assert!(eperm.contains("io_uring_disabled"), "{eperm}");
+        let enosys = explain_setup_error(&io::Error::from_raw_os_error(libc::ENOSYS));
+        assert_eq!(enosys.kind(), io::ErrorKind::Unsupported);
+        assert!(enosys.to_string().contains("no io_uring"), "{enosys}");
+    }
+
+    /// A real refusal: a seccomp filter on this thread only makes `io_uring_setup` fail with EPERM, as a
+    /// container runtime's default profile does.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_seccomp_filter_refusing_io_uring_setup_is_reported_as_eperm() {
+        let outcome = std::thread::spawn(|| {
+            deny_io_uring_setup_on_this_thread();
+            match setup(64) {
+                Ok(_) => {
+                    Err("setup succeeded under a filter that denies io_uring_setup".to_string())
+                }
+                Err(e) => Ok((e.kind(), e.to_string())),
+            }
+        })
+        .join()
+        .unwrap();
+        let (kind, msg) = outcome.unwrap();
+        assert_eq!(kind, io::ErrorKind::PermissionDenied, "{msg}");
+        assert!(msg.contains("EPERM") && msg.contains("seccomp"), "{msg}");
+        eprintln!("refusal message: {msg}");
     }
 }
