@@ -9,7 +9,7 @@
 //! - [`runtime`](Runtime) — `block_on` and the loop: run ready tasks → fire timers → wait in the kernel →
 //!   dispatch; [`Builder`] makes a runtime's parts and wires them.
 //! - `executor` — tasks in a slab, a ready queue, one allocation per task (`executor::raw`, the crate's
-//!   only `unsafe`), wakers over that allocation; the cooperative budget (`executor::coop`); the
+//!   `unsafe`, with `driver::uring`), wakers over that allocation; the cooperative budget (`executor::coop`); the
 //!   slow-poll watch and watchdog thread (`executor::watch`), task labels and counters;
 //!   [`spawn`], [`spawn_named`], [`JoinHandle`], [`JoinSet`], [`yield_now`], [`tasks`].
 //! - [`time`] — a timer heap with O(log n) insert and O(1) cancel: `sleep`, `timeout`, `interval`.
