@@ -149,6 +149,7 @@ async fn system_lookup(pins: &Pins, host: &str, port: u16) -> Result<Vec<SocketA
             host,
             DnsErrorKind::Io {
                 kind: e.kind(),
+                os_error: e.raw_os_error(),
                 message: format!("{e} (system resolver)"),
             },
         )

@@ -101,6 +101,47 @@ fn silence_times_out_after_every_attempt() {
 }
 
 #[test]
+fn unusable_replies_are_ignored_then_reported_when_the_lookup_gives_up() {
+    let dns = TestDns::start();
+    dns.addr_record("garbled.test", "192.0.2.14")
+        .fault("garbled.test", Fault::CutShort);
+    let r = builder(&dns)
+        .timeout(Duration::from_millis(150))
+        .attempts(2)
+        .build();
+    let err = run(r.lookup("garbled.test")).unwrap_err();
+    // Both families, both attempts: four replies, each cut short; the A family's error is reported
+    // with the two it received.
+    match err.kind() {
+        DnsErrorKind::UnusableReplies {
+            count,
+            first,
+            server,
+        } => {
+            assert_eq!(*server, dns.addr());
+            assert!(*count >= 2, "{err}");
+            assert!(!first.is_empty());
+        }
+        other => panic!("expected UnusableReplies, got {other:?}: {err}"),
+    }
+    assert!(!err.is_timeout());
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "DNS lookup of garbled.test failed: {} unusable replies from {} (first: ",
+            match err.kind() {
+                DnsErrorKind::UnusableReplies { count, .. } => *count,
+                _ => unreachable!(),
+            },
+            dns.addr()
+        )),
+        "{text}"
+    );
+    assert_eq!(dns.queries("garbled.test", TYPE_A), 2);
+    assert!(r.stats().ignored_datagrams >= 4);
+}
+
+#[test]
 fn silence_then_the_retry_is_answered() {
     let dns = TestDns::start();
     // The first round's two queries (A and AAAA) are dropped; the second attempt is answered.

@@ -7,8 +7,8 @@
 use brotli_decompressor::{BrotliDecompressStream, BrotliResult, BrotliState, StandardAlloc};
 
 use super::coding::Coding;
-use super::decoder::Sink;
 use super::error::DecodeError;
+use super::stage::Sink;
 use super::SCRATCH;
 
 /// The `br` stage.

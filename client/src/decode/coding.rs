@@ -1,15 +1,8 @@
-//! [`Coding`]: the content codings spool decodes, read from a `Content-Encoding` header.
-//!
-//! The header is a comma-separated list in the order the codings were applied
-//! (RFC 9110 §8.4): `gzip, br` was gzipped first. Tokens are case-insensitive; `x-gzip` is
-//! `gzip` (RFC 9110 §8.4.1.3); `identity` means "no coding" and is dropped; empty list
-//! elements (`gzip,,br`) are skipped, as the list rule (§5.6.1) allows.
+//! [`Coding`]: the content codings spool decodes, and their tokens. Tokens are case-insensitive;
+//! `x-gzip` is `gzip` (RFC 9110 §8.4.1.3). Reading a whole `Content-Encoding` header is
+//! `header.rs`.
 
 use std::fmt;
-
-use http::header::{HeaderMap, CONTENT_ENCODING};
-
-use super::error::DecodeError;
 
 /// A content coding spool can undo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,34 +57,4 @@ impl fmt::Display for Coding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// Every coding named by the `Content-Encoding` headers of `headers`, in the order they were
-/// applied (all header lines joined, as RFC 9110 §5.3 says a list may be split). Empty when the
-/// body is not encoded. An unknown token is [`DecodeError::Unsupported`].
-///
-/// ```
-/// use spool_client::decode::{codings, Coding};
-/// use spool_client::{HeaderMap, HeaderValue};
-/// let mut h = HeaderMap::new();
-/// h.insert("content-encoding", HeaderValue::from_static("gzip, identity, br"));
-/// assert_eq!(codings(&h).unwrap(), vec![Coding::Gzip, Coding::Brotli]);
-/// ```
-pub fn codings(headers: &HeaderMap) -> Result<Vec<Coding>, DecodeError> {
-    let mut found = Vec::new();
-    for value in headers.get_all(CONTENT_ENCODING) {
-        let text = value.to_str().map_err(|_| {
-            DecodeError::Unsupported(String::from_utf8_lossy(value.as_bytes()).into())
-        })?;
-        for token in text.split(',').map(str::trim) {
-            if token.is_empty() || token.eq_ignore_ascii_case("identity") {
-                continue;
-            }
-            match Coding::from_token(token) {
-                Some(coding) => found.push(coding),
-                None => return Err(DecodeError::Unsupported(token.to_string())),
-            }
-        }
-    }
-    Ok(found)
 }

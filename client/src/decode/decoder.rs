@@ -4,10 +4,8 @@ use super::brotli::Brotli;
 use super::coding::Coding;
 use super::error::DecodeError;
 use super::flate::{Deflate, Gzip};
+use super::stage::Sink;
 use super::zstd::Zstd;
-
-/// Where a stage hands each decoded piece: the next stage, or the output.
-pub(super) type Sink<'a> = dyn FnMut(&[u8]) -> Result<(), DecodeError> + 'a;
 
 /// Decodes one response body, coding by coding, never producing more than its limit.
 ///

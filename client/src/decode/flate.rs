@@ -15,8 +15,8 @@ use flate2::write::MultiGzDecoder;
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::coding::Coding;
-use super::decoder::Sink;
 use super::error::DecodeError;
+use super::stage::Sink;
 use super::SCRATCH;
 
 /// The `gzip` stage.

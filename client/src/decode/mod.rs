@@ -3,14 +3,15 @@
 //!
 //! # Layout
 //!
-//! - `coding.rs` — [`Coding`]: one token of a `Content-Encoding` list, and
-//!   [`codings`] which reads the whole header (`gzip, br`) into the order to undo them in.
+//! - `coding.rs` — [`Coding`]: one token of a `Content-Encoding` list.
+//! - `header.rs` — [`codings`]: the whole header (`gzip, br`) read into the codings to undo.
 //! - `decoder.rs` — [`Decoder`]: the stack of stages for one response; bytes in, decoded bytes
 //!   out, counted against the limit.
 //! - `flate.rs` — `gzip` (one or more gzip members) and `deflate` (zlib-wrapped, or raw deflate as
 //!   some servers send and curl accepts), on flate2's pure-Rust miniz_oxide backend.
 //! - `brotli.rs` — `br`, on the pure-Rust `brotli-decompressor`.
 //! - `zstd.rs` — `zstd`, on the `zstd` crate (the reference C library, compiled with `cc`).
+//! - `stage.rs` — the `Sink` every codec stage writes its decoded pieces into.
 //! - `error.rs` — [`DecodeError`]: too large, unsupported coding, corrupt or truncated data.
 //!
 //! # How a body is decoded
@@ -52,11 +53,14 @@ mod coding;
 mod decoder;
 mod error;
 mod flate;
+mod header;
+mod stage;
 mod zstd;
 
-pub use coding::{codings, Coding};
+pub use coding::Coding;
 pub use decoder::Decoder;
 pub use error::DecodeError;
+pub use header::codings;
 
 /// The `Accept-Encoding` value that lists every coding this module decodes, in the order of
 /// preference a server is free to ignore.

@@ -15,8 +15,8 @@
 use zstd::stream::raw::{DParameter, Decoder as RawDecoder, InBuffer, Operation, OutBuffer};
 
 use super::coding::Coding;
-use super::decoder::Sink;
 use super::error::DecodeError;
+use super::stage::Sink;
 use super::SCRATCH;
 
 /// log2 of the largest window accepted (RFC 9659 §3: 8 MiB).

@@ -1,5 +1,5 @@
 //! [`TlsConnectorBuilder`]: which roots to trust and how sessions are cached, turned into the one
-//! `rustls::ClientConfig` a [`TlsConnector`] shares among all its connections.
+//! `rustls::ClientConfig` a [`TlsConnector`](super::TlsConnector) shares among all its connections.
 //!
 //! Choices made here, and why:
 //! - Crypto provider `ring` (builds with a C compiler alone), TLS 1.2 and 1.3 only: older versions
@@ -18,7 +18,6 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls::client::WebPkiServerVerifier;
 
 use super::certificate::Certificate;
-use super::connector::TlsConnector;
 use super::danger::AcceptAnyCertificate;
 use super::error::{TlsError, TlsErrorKind};
 use super::identity::Identity;
@@ -31,7 +30,7 @@ const TICKETS_PER_HOST: usize = 8;
 /// the most recent 512; each remembered ticket costs a few hundred bytes.
 pub const DEFAULT_SESSION_CACHE_HOSTS: usize = 512;
 
-/// Builds a [`TlsConnector`]; see [`TlsConnector::builder`].
+/// Builds a [`TlsConnector`](super::TlsConnector); see [`TlsConnector::builder`](super::TlsConnector::builder).
 ///
 /// ```
 /// use spool_client::tls::TlsConnector;
@@ -120,9 +119,8 @@ impl TlsConnectorBuilder {
         self
     }
 
-    /// Builds the connector. Fails if a root certificate is malformed, if no root would be
-    /// trusted at all, or if the system store was asked for without the `native-roots` feature.
-    pub fn build(self) -> Result<TlsConnector, TlsError> {
+    /// The rustls configuration these settings describe (behind `build`, in `connector.rs`).
+    pub(super) fn client_config(self) -> Result<ClientConfig, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let versions = [&rustls::version::TLS13, &rustls::version::TLS12];
         let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -164,7 +162,7 @@ impl TlsConnectorBuilder {
             0 => Resumption::disabled(),
             hosts => Resumption::in_memory_sessions(hosts.saturating_mul(TICKETS_PER_HOST)),
         };
-        Ok(TlsConnector::from_config(Arc::new(config)))
+        Ok(config)
     }
 
     /// The trust anchors: built-in, native and added roots.

@@ -67,6 +67,17 @@ impl HandshakeStats {
     }
 }
 
+impl TlsConnectorBuilder {
+    /// Builds the connector. Fails if a root certificate is malformed, if no root would be
+    /// trusted at all, or if the system store was asked for without the `native-roots` feature.
+    pub fn build(self) -> Result<TlsConnector, TlsError> {
+        Ok(TlsConnector {
+            config: Arc::new(self.client_config()?),
+            stats: Arc::default(),
+        })
+    }
+}
+
 impl TlsConnector {
     /// A connector with the defaults: Mozilla's roots, TLS 1.2 and 1.3, ALPN `http/1.1`,
     /// session resumption on.
@@ -79,13 +90,6 @@ impl TlsConnector {
     /// Starts a builder to choose roots, resumption and (for tests) the dangerous switch.
     pub fn builder() -> TlsConnectorBuilder {
         TlsConnectorBuilder::default()
-    }
-
-    pub(super) fn from_config(config: Arc<ClientConfig>) -> TlsConnector {
-        TlsConnector {
-            config,
-            stats: Arc::default(),
-        }
     }
 
     /// Runs a TLS handshake over `tcp` with the server `host`, and returns the encrypted stream.

@@ -122,10 +122,9 @@ impl Requester {
                     let _ = std::fs::remove_file(path);
                 }
                 // The client keeps the socket call's own error (EMFILE) in the source chain, even
-                // when its message summarises several connection attempts. A failed DNS lookup
-                // keeps only its text (see `rlimit::mentions_exhaustion`).
-                let no_fd = rlimit::is_exhaustion(&e)
-                    || (e.kind() == ErrorKind::Dns && rlimit::mentions_exhaustion(e.message()));
+                // when its message summarises several connection attempts; a failed DNS lookup keeps
+                // its resolver socket's OS code.
+                let no_fd = rlimit::is_exhaustion(&e);
                 if no_fd {
                     return Attempt::OutOfDescriptors(e.message().to_string());
                 }

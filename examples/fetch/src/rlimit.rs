@@ -8,6 +8,7 @@
 //! descriptor the estimate did not count), the scheduler still slows down and retries when a request
 //! runs out; [`is_exhaustion`] recognises that error.
 
+use spool_dns::DnsError;
 use std::io;
 
 /// Raise the soft limit on open files to the hard limit if possible; returns the soft limit in force
@@ -78,12 +79,20 @@ impl Budget {
 }
 
 /// Whether `err`, or an error it was caused by, says the process or system ran out of file descriptors
-/// (`EMFILE`, `ENFILE`): a reason to wait and retry, not to fail the URL.
+/// (`EMFILE`, `ENFILE`): a reason to wait and retry, not to fail the URL. Matched by OS code, never by
+/// text: a connect error keeps the socket call's `io::Error` in its source chain, and a failed DNS
+/// lookup (a [`DnsError`] in the chain) keeps the code of the resolver socket's error.
 pub fn is_exhaustion(err: &(dyn std::error::Error + 'static)) -> bool {
+    let exhausted = |code: Option<i32>| matches!(code, Some(libc::EMFILE) | Some(libc::ENFILE));
     let mut cur = Some(err);
     while let Some(e) = cur {
         if let Some(io) = e.downcast_ref::<io::Error>() {
-            if matches!(io.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) {
+            if exhausted(io.raw_os_error()) {
+                return true;
+            }
+        }
+        if let Some(dns) = e.downcast_ref::<DnsError>() {
+            if exhausted(dns.raw_os_error()) {
                 return true;
             }
         }
@@ -92,24 +101,10 @@ pub fn is_exhaustion(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Whether an error message says descriptors ran out, in the words `std` uses for `EMFILE` ("Too many
-/// open files") and `ENFILE` ("Too many open files in system"), in any case.
-///
-/// Only for DNS errors: the client's connect errors keep the OS code in their source chain
-/// ([`is_exhaustion`] finds it), but a failed lookup keeps only the text of the socket error that
-/// stopped it (`DnsError` is `Clone`, shared by every request waiting on the name, and `io::Error`
-/// is not), so a resolver socket refused for lack of descriptors is recognised by its words.
-pub fn mentions_exhaustion(message: &str) -> bool {
-    const WORDS: &[u8] = b"too many open files";
-    message
-        .as_bytes()
-        .windows(WORDS.len())
-        .any(|w| w.eq_ignore_ascii_case(WORDS))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spool_dns::DnsErrorKind;
 
     #[test]
     fn raising_keeps_or_grows_the_soft_limit() {
@@ -192,11 +187,41 @@ mod tests {
     }
 
     #[test]
-    fn recognises_exhaustion_in_words() {
-        let dns = "DNS lookup of a.test failed: cannot reach DNS server 127.0.0.1:53: \
-                   Too many open files (os error 24)";
-        assert!(mentions_exhaustion(dns));
-        assert!(mentions_exhaustion("too many open files in system"));
-        assert!(!mentions_exhaustion("connection refused"));
+    fn recognises_exhaustion_of_a_dns_lookup_by_its_os_code() {
+        let failed = |code: i32| {
+            let e = io::Error::from_raw_os_error(code);
+            DnsError::new(
+                "a.test",
+                DnsErrorKind::Io {
+                    kind: e.kind(),
+                    os_error: e.raw_os_error(),
+                    message: format!("cannot reach DNS server 127.0.0.1:53: {e}"),
+                },
+            )
+        };
+        assert!(is_exhaustion(&failed(libc::EMFILE)));
+        #[derive(Debug)]
+        struct Request(DnsError);
+        impl std::fmt::Display for Request {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("request failed")
+            }
+        }
+        impl std::error::Error for Request {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        assert!(is_exhaustion(&Request(failed(libc::ENFILE))));
+        assert!(!is_exhaustion(&failed(libc::ENETUNREACH)));
+        // The same words without the code (say, a server's text) are not taken for it.
+        let text = DnsError::new(
+            "a.test",
+            DnsErrorKind::BadResponse {
+                reason: "Too many open files (os error 24)".into(),
+                server: "127.0.0.1:53".parse().unwrap(),
+            },
+        );
+        assert!(!is_exhaustion(&text));
     }
 }

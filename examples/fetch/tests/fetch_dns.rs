@@ -177,6 +177,49 @@ fn a_thousand_distinct_names_through_dns_server() {
 }
 
 #[test]
+fn lookups_that_run_out_of_descriptors_wait_and_retry() {
+    // Every URL has a name of its own, so each request opens a resolver socket before its TCP
+    // socket; with 40 of 64 descriptors taken behind the tool's back, those sockets run out. A
+    // lookup refused EMFILE must be retried like a connect refused EMFILE (matched by its OS code),
+    // not reported as a DNS failure.
+    const NAMES: usize = 300;
+    let dns = TestDns::start();
+    dns.wildcard("test", SPREAD);
+    let server = HostEcho::start(&loopbacks(SPREAD));
+    let list: String = (0..NAMES)
+        .map(|i| format!("http://e{i}.test:{}/\n", server.port))
+        .collect();
+    let dir = Scratch::new("dns-emfile");
+    let input = dir.file("urls.txt", list.as_bytes());
+    let dns_server = dns.addr().to_string();
+    let args = [
+        "--no-progress",
+        "--dns-server",
+        &dns_server,
+        "-c",
+        "100",
+        "-i",
+        &input,
+    ];
+    let hog = "ulimit -n 64 && for i in $(seq 40); do exec {fd}</dev/null; done &&";
+    let ran = run_with(&args, None, Some(hog), LIMIT);
+    assert_eq!(ran.code(), 0, "{}", ran.stderr);
+    let s = ran.summary();
+    assert!(
+        s["fd_retries"].parse::<u64>().unwrap() > 0,
+        "descriptors never ran out: {}",
+        ran.stderr
+    );
+    let lines = ran.lines();
+    assert_one_per_index(&lines, NAMES);
+    assert!(
+        lines.iter().all(|l| l["status"] == 200),
+        "every URL succeeds: {}",
+        ran.stderr
+    );
+}
+
+#[test]
 fn resolve_pins_a_made_up_name_without_asking_dns() {
     let dns = TestDns::start();
     let server = HostEcho::start(&loopbacks(3));

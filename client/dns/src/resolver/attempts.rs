@@ -27,7 +27,7 @@ use spool_runtime::sync::OwnedPermit;
 use super::error::DnsErrorKind;
 use super::state::Shared;
 use super::tcp::{self, TcpFailure};
-use super::udp::{RoundEvent, UdpRound};
+use super::udp::{RoundEvent, UdpRound, Unusable};
 use crate::wire::answer::{Answer, MAX_CNAME_HOPS};
 use crate::wire::name::Name;
 use crate::wire::query::{Query, QueryType};
@@ -72,9 +72,21 @@ struct Family {
 
 impl Family {
     fn note(&mut self, kind: DnsErrorKind) {
-        match &self.failure {
-            Some(known) if known.weight() > kind.weight() => {}
-            _ => self.failure = Some(kind),
+        match (&mut self.failure, kind) {
+            // Unusable replies add up over rounds; the first reason stays.
+            (
+                Some(DnsErrorKind::UnusableReplies { count, server, .. }),
+                DnsErrorKind::UnusableReplies {
+                    count: more,
+                    server: from,
+                    ..
+                },
+            ) => {
+                *count += more;
+                *server = from;
+            }
+            (Some(known), kind) if known.weight() > kind.weight() => {}
+            (_, kind) => self.failure = Some(kind),
         }
     }
 
@@ -196,6 +208,7 @@ impl<'a> NameQuery<'a> {
                     for tag in open {
                         self.families[tag].note(DnsErrorKind::Io {
                             kind: e.kind(),
+                            os_error: e.raw_os_error(),
                             message: format!("cannot reach DNS server {server}: {e}"),
                         });
                     }
@@ -232,9 +245,23 @@ impl<'a> NameQuery<'a> {
             .expect("events come from a round")
             .server;
         match event {
-            RoundEvent::TimedOut => self.families[tag].timed_out = true,
-            RoundEvent::Failed(kind, message) => {
-                self.families[tag].note(DnsErrorKind::Io { kind, message })
+            RoundEvent::TimedOut { unusable } => {
+                let family = &mut self.families[tag];
+                family.timed_out = true;
+                if let Some(Unusable { count, first }) = unusable {
+                    family.note(DnsErrorKind::UnusableReplies {
+                        count,
+                        first,
+                        server,
+                    });
+                }
+            }
+            RoundEvent::Failed(kind, os_error, message) => {
+                self.families[tag].note(DnsErrorKind::Io {
+                    kind,
+                    os_error,
+                    message,
+                })
             }
             RoundEvent::Answer(Answer::Truncated) => {
                 self.shared.stats_mut().tcp_queries += 1;
@@ -249,6 +276,7 @@ impl<'a> NameQuery<'a> {
                             TcpFailure::Rejected(_) => bad(failure.to_string(), server),
                             _ => DnsErrorKind::Io {
                                 kind: std::io::ErrorKind::Other,
+                                os_error: None,
                                 message: format!("DNS server {server}: {failure}"),
                             },
                         };

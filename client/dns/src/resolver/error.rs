@@ -51,11 +51,25 @@ pub enum DnsErrorKind {
         /// Which server sent it.
         server: SocketAddr,
     },
+    /// A server answered only with replies that could not be used (malformed: a compression loop, a
+    /// record running past the message, garbage; or answering another id or question) until the
+    /// lookup's own timeout. Such replies are ignored rather than taken as a failure, because a forged
+    /// datagram must not end a lookup; this reports them when the lookup gives up.
+    UnusableReplies {
+        /// How many replies, over every round with this server.
+        count: u32,
+        /// Why the first one was refused.
+        first: String,
+        /// The server that sent them (the last, when several did).
+        server: SocketAddr,
+    },
     /// A local failure before any server could answer (no socket could be created, network
     /// unreachable...).
     Io {
         /// The error's kind.
         kind: io::ErrorKind,
+        /// The OS error code, when the error came from a system call (`EMFILE`: out of descriptors).
+        os_error: Option<i32>,
         /// Its message.
         message: String,
     },
@@ -65,14 +79,16 @@ pub enum DnsErrorKind {
 
 impl DnsErrorKind {
     /// How much this error says about the name, used to pick which of two failures to report: a
-    /// definite answer beats a server failure, which beats silence, which beats a local error.
+    /// definite answer beats a server failure, which beats unusable replies, which beat silence, which
+    /// beats a local error.
     pub(crate) fn weight(&self) -> u8 {
         match self {
-            DnsErrorKind::InvalidName(_) => 7,
-            DnsErrorKind::NxDomain { .. } => 6,
-            DnsErrorKind::NoAddresses { .. } => 5,
-            DnsErrorKind::BadResponse { .. } => 4,
-            DnsErrorKind::ServerFailure { .. } => 3,
+            DnsErrorKind::InvalidName(_) => 8,
+            DnsErrorKind::NxDomain { .. } => 7,
+            DnsErrorKind::NoAddresses { .. } => 6,
+            DnsErrorKind::BadResponse { .. } => 5,
+            DnsErrorKind::ServerFailure { .. } => 4,
+            DnsErrorKind::UnusableReplies { .. } => 3,
             DnsErrorKind::Timeout { .. } => 2,
             DnsErrorKind::Io { .. } => 1,
             DnsErrorKind::Abandoned => 0,
@@ -123,6 +139,16 @@ impl DnsError {
         )
     }
 
+    /// The OS error code behind a local failure ([`DnsErrorKind::Io`]), such as `EMFILE` when no socket
+    /// could be opened for lack of file descriptors: a reason to wait and retry rather than to give up
+    /// on the name. `None` for every answer from a server.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self.kind {
+            DnsErrorKind::Io { os_error, .. } => os_error,
+            _ => None,
+        }
+    }
+
     /// Whether no server answered in time.
     pub fn is_timeout(&self) -> bool {
         matches!(self.kind, DnsErrorKind::Timeout { .. })
@@ -166,6 +192,15 @@ impl fmt::Display for DnsError {
             DnsErrorKind::BadResponse { reason, server } => write!(
                 f,
                 "unusable DNS answer for host: {host} from {server}: {reason}"
+            ),
+            DnsErrorKind::UnusableReplies {
+                count,
+                first,
+                server,
+            } => write!(
+                f,
+                "DNS lookup of {host} failed: {count} unusable repl{} from {server} (first: {first})",
+                if *count == 1 { "y" } else { "ies" }
             ),
             DnsErrorKind::Io { message, .. } => {
                 write!(f, "DNS lookup of {host} failed: {message}")

@@ -35,10 +35,22 @@ pub(crate) const RECV_BUF_LEN: usize = 4096;
 pub(crate) enum RoundEvent {
     /// A datagram that passed validation, interpreted.
     Answer(Answer),
-    /// No valid answer before the query's deadline.
-    TimedOut,
+    /// No valid answer before the query's deadline. `unusable` says what the server sent instead, if
+    /// anything: datagrams from its address that were not a usable answer (how many, and why the first
+    /// was refused), so that the lookup can say so when it gives up.
+    TimedOut { unusable: Option<Unusable> },
     /// The socket failed (typically `ConnectionRefused`: nothing listens on the server's port).
-    Failed(io::ErrorKind, String),
+    Failed(io::ErrorKind, Option<i32>, String),
+}
+
+/// Datagrams from the server's own address that did not answer any outstanding query (malformed,
+/// cut short, another id or question).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unusable {
+    /// How many.
+    pub(crate) count: u32,
+    /// Why the first one was refused.
+    pub(crate) first: String,
 }
 
 /// A query waiting for its answer.
@@ -59,6 +71,8 @@ pub(crate) struct UdpRound {
     buf: Vec<u8>,
     /// Datagrams that were not an answer to any outstanding query (wrong id, question or source).
     ignored: u64,
+    /// Those of them that came from the server's own address.
+    unusable: Option<Unusable>,
 }
 
 impl UdpRound {
@@ -77,6 +91,7 @@ impl UdpRound {
             ready: VecDeque::new(),
             buf: vec![0; RECV_BUF_LEN],
             ignored: 0,
+            unusable: None,
         })
     }
 
@@ -129,10 +144,15 @@ impl UdpRound {
         }
     }
 
-    /// Matches a received datagram to an outstanding query, or counts it as ignored.
+    /// Matches a received datagram to an outstanding query, or counts it as ignored (and, when it
+    /// came from the server itself, as unusable, with the reason of the first such).
     fn accept(&mut self, len: usize, from: SocketAddr) -> Option<(usize, Query, RoundEvent)> {
-        if from.ip() != self.server.ip() || from.port() != self.server.port() || len < HEADER_LEN {
+        if from.ip() != self.server.ip() || from.port() != self.server.port() {
             self.ignored += 1;
+            return None;
+        }
+        if len < HEADER_LEN {
+            self.refuse(|| format!("{len} bytes, shorter than a DNS header"));
             return None;
         }
         let msg = &mut self.buf[..len];
@@ -142,19 +162,41 @@ impl UdpRound {
             msg[2] |= 0x02;
         }
         let id = u16::from_be_bytes([msg[0], msg[1]]);
-        let found = self.outstanding.iter().enumerate().find_map(|(i, o)| {
-            (o.query.id == id)
-                .then(|| read_response(&o.query, msg).ok().map(|a| (i, a)))
-                .flatten()
-        });
-        match found {
-            Some((i, answer)) => {
-                let o = self.outstanding.swap_remove(i);
-                Some((o.tag, o.query, RoundEvent::Answer(answer)))
+        let mut refused = None;
+        let mut found = None;
+        for (i, o) in self.outstanding.iter().enumerate() {
+            if o.query.id != id {
+                continue;
             }
+            match read_response(&o.query, msg) {
+                Ok(answer) => {
+                    found = Some((i, answer));
+                    break;
+                }
+                Err(why) => refused = Some(why),
+            }
+        }
+        if let Some((i, answer)) = found {
+            let o = self.outstanding.swap_remove(i);
+            return Some((o.tag, o.query, RoundEvent::Answer(answer)));
+        }
+        match refused {
+            Some(why) => self.refuse(|| why.to_string()),
+            None => self.refuse(|| format!("id {id} answers no query in flight")),
+        }
+        None
+    }
+
+    /// Counts a datagram from the server that answered nothing; `why` is asked only for the first.
+    fn refuse(&mut self, why: impl FnOnce() -> String) {
+        self.ignored += 1;
+        match &mut self.unusable {
+            Some(u) => u.count += 1,
             None => {
-                self.ignored += 1;
-                None
+                self.unusable = Some(Unusable {
+                    count: 1,
+                    first: why(),
+                })
             }
         }
     }
@@ -165,7 +207,9 @@ impl UdpRound {
         while i < self.outstanding.len() {
             if self.outstanding[i].deadline <= now {
                 let o = self.outstanding.swap_remove(i);
-                self.ready.push_back((o.tag, o.query, RoundEvent::TimedOut));
+                let unusable = self.unusable.clone();
+                self.ready
+                    .push_back((o.tag, o.query, RoundEvent::TimedOut { unusable }));
             } else {
                 i += 1;
             }
@@ -184,7 +228,7 @@ impl UdpRound {
             self.ready.push_back((
                 o.tag,
                 o.query,
-                RoundEvent::Failed(e.kind(), message.clone()),
+                RoundEvent::Failed(e.kind(), e.raw_os_error(), message.clone()),
             ));
         }
     }

@@ -38,6 +38,9 @@ pub enum Fault {
     SpoofFirst,
     /// Answer normally after this delay (UDP only).
     Delay(Duration),
+    /// Over UDP send only the real answer with its last two bytes cut off and TC clear (the last
+    /// record's data then runs past the end of the message): unparseable, every time.
+    CutShort,
 }
 
 /// What the server should send for one query.
@@ -261,6 +264,11 @@ impl Zone {
                 ]
             }
             (Some(Fault::Delay(d)), true) => vec![(d, normal.encode(), false)],
+            (Some(Fault::CutShort), true) => {
+                let mut bytes = normal.encode();
+                bytes.truncate(bytes.len() - 2);
+                vec![(Duration::ZERO, bytes, false)]
+            }
             (Some(_), _) => vec![now(normal)],
         };
         Plan { sends }
