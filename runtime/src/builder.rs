@@ -1,11 +1,18 @@
 //! `Builder`: the settings of a [`Runtime`], and the one place a runtime's parts are made and wired.
 //!
-//! Two environment variables set defaults that code can still override: `SPOOL_SLOW_POLL_MS` (the
-//! slow-poll threshold, `0` = off) and `SPOOL_WATCHDOG_MS` (the stall threshold, `0` = off), so a
-//! deployed program can be made quieter or stricter without a rebuild.
+//! Three environment variables set defaults that code can still override: `SPOOL_SLOW_POLL_MS` (the
+//! slow-poll threshold, `0` = off), `SPOOL_WATCHDOG_MS` (the stall threshold, `0` = off) and
+//! `SPOOL_DRIVER` (`epoll`, `io_uring` or `auto`: the I/O driver), so a deployed program can be made
+//! quieter or stricter, or moved to another driver, without a rebuild.
+//!
+//! Choosing the driver ([`Builder::driver`], decided by [`choose_driver`]): `Epoll` always works;
+//! `IoUring` either gets io_uring or fails `build` with the kernel's reason, never falling back in
+//! silence; `Auto` takes io_uring when the kernel grants everything the driver needs, else epoll.
 
 use crate::context::{Io, RuntimeId};
-use crate::driver::Driver;
+use crate::driver::epoll::MioDriver;
+use crate::driver::uring::{BufferConfig, UringDriver};
+use crate::driver::{Driver, Unparker};
 use crate::executor::diag::Diag;
 use crate::executor::watch::{self, monitor, SlowPoll, SlowPollHook, Stall, StallHook, Watch};
 use crate::executor::Executor;
@@ -42,6 +49,9 @@ pub struct Builder {
     time_every_poll: bool,
     on_slow_poll: Option<SlowPollHook>,
     on_stall: Option<StallHook>,
+    /// `None`: the default from `SPOOL_DRIVER`, read by `build`.
+    driver: Option<Driver>,
+    uring_buffers: BufferConfig,
 }
 
 /// `Some(ms)` from the environment variable `name` (`0` means off), or `default` if unset or unreadable.
@@ -66,6 +76,8 @@ impl Default for Builder {
             time_every_poll: false,
             on_slow_poll: None,
             on_stall: None,
+            driver: None,
+            uring_buffers: BufferConfig::default(),
         }
     }
 }
@@ -130,9 +142,59 @@ impl Builder {
         self
     }
 
-    /// Create the runtime (opens the epoll instance; starts the watchdog thread if it is not running).
+    /// Which I/O driver to use (default: `SPOOL_DRIVER`, else [`Driver::Epoll`]; see [`Driver`]).
+    ///
+    /// ```
+    /// use spool_runtime::{Driver, Runtime};
+    /// let rt = Runtime::builder().driver(Driver::Epoll).build().unwrap();
+    /// assert_eq!(rt.stats().driver, Driver::Epoll);
+    /// ```
+    pub fn driver(mut self, driver: Driver) -> Self {
+        self.driver = Some(driver);
+        self
+    }
+
+    /// The io_uring driver's provided-buffer ring: `count` receive buffers (rounded up to a power of two,
+    /// at most 32768) of `size` bytes each (default 256 × 4096 = 1 MiB, of which only the pages the kernel
+    /// fills become resident). Every stream receive on the runtime shares these buffers; when they run
+    /// out, receives wait (no byte is lost) until reads give buffers back. Ignored on epoll.
+    pub fn io_uring_buffers(mut self, count: u16, size: u32) -> Self {
+        self.uring_buffers = BufferConfig {
+            count: count.clamp(1, 32768).next_power_of_two(),
+            size: size.max(1),
+        };
+        self
+    }
+
+    /// Create the runtime (opens the epoll instance or the io_uring; starts the watchdog thread if it is
+    /// not running).
+    ///
+    /// # Errors
+    /// The OS refuses the driver: for [`Driver::IoUring`] the message names why (no io_uring in this
+    /// kernel, blocked by seccomp or `kernel.io_uring_disabled`, a missing operation). Also when
+    /// `SPOOL_DRIVER` names no driver.
     pub fn build(self) -> io::Result<Runtime> {
-        let driver = Driver::new(self.event_capacity)?;
+        let requested = match self.driver {
+            Some(d) => d,
+            None => Driver::from_env()?,
+        };
+        let (capacity, buffers) = (self.event_capacity, self.uring_buffers);
+        let (reactor, driver) = choose_driver(
+            requested,
+            || UringDriver::new(capacity, buffers),
+            || MioDriver::new(capacity),
+        )?;
+        let (reactor, unparker) = match reactor {
+            Chosen::Uring(d) => {
+                let u = Unparker::Uring(d.unparker());
+                (Reactor::with_uring(d), u)
+            }
+            Chosen::Epoll(d) => {
+                let u = Unparker::Epoll(d.unparker());
+                (Reactor::with_epoll(d), u)
+            }
+        };
+        debug_assert_eq!(reactor.driver(), driver);
         let id = RuntimeId::next();
         let watch = (self.slow_poll.is_some() || self.watchdog.is_some()).then(|| {
             let on_stall = self
@@ -148,12 +210,9 @@ impl Builder {
             .unwrap_or_else(|| Arc::new(watch::print_slow_poll));
         let diag = Diag::new(watch, self.time_every_poll, self.slow_poll, on_slow);
         let core = Core {
-            executor: Rc::new(Executor::with_diag(Some(driver.unparker()), diag)),
+            executor: Rc::new(Executor::with_diag(Some(unparker), diag)),
             timers: Rc::new(RefCell::new(Timers::new(id))),
-            io: Rc::new(Io {
-                id,
-                reactor: Reactor::new(driver),
-            }),
+            io: Rc::new(Io { id, reactor }),
         };
         Ok(Runtime::from_parts(core, self.max_tasks_per_turn))
     }
@@ -172,6 +231,137 @@ impl fmt::Debug for Builder {
                 &self.on_slow_poll.as_ref().map(|_| "custom"),
             )
             .field("on_stall", &self.on_stall.as_ref().map(|_| "custom"))
+            .field("driver", &self.driver)
+            .field("io_uring_buffers", &self.uring_buffers)
             .finish()
+    }
+}
+
+/// The driver `choose_driver` made, of one of two types (generic so tests can inject probe results).
+pub(crate) enum Chosen<U, E> {
+    Uring(U),
+    Epoll(E),
+}
+
+/// Decide and make the driver for `requested`: `open_uring` runs the io_uring probe and setup (its error
+/// names the kernel's reason), `open_epoll` makes the epoll driver. The rule, in one place:
+/// - `Epoll`: epoll, io_uring never tried;
+/// - `IoUring`: io_uring, or `open_uring`'s error as the build's error (never a silent fallback);
+/// - `Auto`: io_uring if `open_uring` succeeds, else epoll.
+pub(crate) fn choose_driver<U, E>(
+    requested: Driver,
+    open_uring: impl FnOnce() -> io::Result<U>,
+    open_epoll: impl FnOnce() -> io::Result<E>,
+) -> io::Result<(Chosen<U, E>, Driver)> {
+    match requested {
+        Driver::Epoll => Ok((Chosen::Epoll(open_epoll()?), Driver::Epoll)),
+        Driver::IoUring => Ok((Chosen::Uring(open_uring()?), Driver::IoUring)),
+        Driver::Auto => match open_uring() {
+            Ok(u) => Ok((Chosen::Uring(u), Driver::IoUring)),
+            Err(_) => Ok((Chosen::Epoll(open_epoll()?), Driver::Epoll)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused() -> io::Result<&'static str> {
+        Err(crate::driver::uring::refused(
+            io::ErrorKind::PermissionDenied,
+            "io_uring_setup failed with EPERM (injected)",
+        ))
+    }
+
+    fn picked(
+        r: io::Result<(Chosen<&'static str, &'static str>, Driver)>,
+    ) -> (&'static str, Driver) {
+        match r.unwrap() {
+            (Chosen::Uring(u), d) => (u, d),
+            (Chosen::Epoll(e), d) => (e, d),
+        }
+    }
+
+    #[test]
+    fn explicit_io_uring_refused_is_an_error_naming_the_reason() {
+        let mut epoll_opened = false;
+        let r = choose_driver(Driver::IoUring, refused, || {
+            epoll_opened = true;
+            Ok("epoll")
+        });
+        let Err(e) = r else {
+            panic!("an explicit IoUring that the kernel refuses must fail");
+        };
+        assert!(!epoll_opened, "no silent fallback to epoll");
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        let msg = e.to_string();
+        assert!(msg.contains("io_uring driver is not available"), "{msg}");
+        assert!(msg.contains("EPERM"), "{msg}");
+    }
+
+    #[test]
+    fn auto_falls_back_to_epoll_only_when_io_uring_is_refused() {
+        assert_eq!(
+            picked(choose_driver(Driver::Auto, refused, || Ok("epoll"))),
+            ("epoll", Driver::Epoll)
+        );
+        assert_eq!(
+            picked(choose_driver(Driver::Auto, || Ok("uring"), || Ok("epoll"))),
+            ("uring", Driver::IoUring)
+        );
+    }
+
+    #[test]
+    fn epoll_never_tries_io_uring() {
+        let r = choose_driver(
+            Driver::Epoll,
+            || -> io::Result<&str> { panic!("io_uring probed for Driver::Epoll") },
+            || Ok("epoll"),
+        );
+        assert_eq!(picked(r), ("epoll", Driver::Epoll));
+        assert_eq!(
+            picked(choose_driver(
+                Driver::IoUring,
+                || Ok("uring"),
+                || Ok("epoll")
+            )),
+            ("uring", Driver::IoUring)
+        );
+    }
+
+    /// The whole path through `Builder::build` under a real refusal: a seccomp filter on this thread
+    /// makes `io_uring_setup` fail with EPERM, as a container's default profile does.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn build_reports_a_seccomp_refusal_and_auto_takes_epoll() {
+        let (explicit, auto) = std::thread::spawn(|| {
+            crate::driver::uring::deny_io_uring_setup_on_this_thread();
+            let explicit = Builder::default()
+                .driver(Driver::IoUring)
+                .watchdog(None)
+                .build()
+                .map(|rt| rt.stats().driver);
+            let auto = Builder::default()
+                .driver(Driver::Auto)
+                .watchdog(None)
+                .build()
+                .map(|rt| rt.stats().driver);
+            (
+                explicit.map_err(|e| (e.kind(), e.to_string())),
+                auto.map_err(|e| e.to_string()),
+            )
+        })
+        .join()
+        .unwrap();
+        let (kind, msg) = explicit.expect_err("Driver::IoUring under a filter must fail to build");
+        eprintln!("Builder::build with Driver::IoUring under seccomp: {msg}");
+        assert_eq!(kind, io::ErrorKind::PermissionDenied, "{msg}");
+        assert!(msg.contains("EPERM") && msg.contains("seccomp"), "{msg}");
+        assert!(
+            msg.contains("Driver::Epoll"),
+            "the message says what to do: {msg}"
+        );
+        assert_eq!(auto, Ok(Driver::Epoll));
     }
 }

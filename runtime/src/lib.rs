@@ -9,7 +9,7 @@
 //! - [`runtime`](Runtime) — `block_on` and the loop: run ready tasks → fire timers → wait in the kernel →
 //!   dispatch; [`Builder`] makes a runtime's parts and wires them.
 //! - `executor` — tasks in a slab, a ready queue, one allocation per task (`executor::raw`, the crate's
-//!   only `unsafe`), wakers over that allocation; the cooperative budget (`executor::coop`); the
+//!   `unsafe`, with `driver::uring`), wakers over that allocation; the cooperative budget (`executor::coop`); the
 //!   slow-poll watch and watchdog thread (`executor::watch`), task labels and counters;
 //!   [`spawn`], [`spawn_named`], [`JoinHandle`], [`JoinSet`], [`yield_now`], [`tasks`].
 //! - [`time`] — a timer heap with O(log n) insert and O(1) cancel: `sleep`, `timeout`, `interval`.
@@ -21,7 +21,8 @@
 //! - `context` — "the runtime running on this thread": one thread-local slot per layer, and the runtime
 //!   identity that sockets and timers check, so they cannot be used in a runtime they do not belong to.
 //! - `reactor` — one registration per socket, separate read and write wakers, edge-triggered readiness.
-//! - `driver` — the boundary to the OS (mio/epoll). Nothing else names mio.
+//! - `driver` — the boundary to the OS, two backends chosen per runtime ([`Driver`]): epoll through mio
+//!   (readiness) and io_uring (completion). Nothing else names mio or io_uring.
 //! - [`spawn_blocking`] — run a blocking call on a helper thread, await it on the loop.
 //!
 //! ## How a poll flows
@@ -52,8 +53,8 @@
 //! });
 //! assert_eq!(answer, 42);
 //! ```
-// `unsafe` is denied everywhere but in `executor::raw`, the one module that needs it (one allocation
-// per task); it explains there why each use is sound.
+// `unsafe` is denied everywhere but in `executor::raw` (one allocation per task) and `driver::uring`
+// (memory shared with the kernel); each explains there why every use is sound.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -73,6 +74,7 @@ pub mod time;
 
 pub use blocking::{spawn_blocking, BlockingTask};
 pub use builder::Builder;
+pub use driver::Driver;
 pub use executor::join::{JoinError, JoinHandle};
 pub use executor::join_set::JoinSet;
 pub use executor::spawn::{spawn, spawn_named};

@@ -1,4 +1,11 @@
-//! The reactor: turns readiness events from the driver into task wake-ups.
+//! The reactor: the runtime's one handle on its I/O driver, and for epoll the piece that turns readiness
+//! events into task wake-ups.
+//!
+//! A runtime runs one of two backends (see [`crate::driver`]): [`Backend::Readiness`] (epoll, the slot
+//! protocol below) or [`Backend::Completion`] (io_uring, whose per-socket state lives in the driver
+//! itself). The net types ask [`Reactor::backend`] which one they talk to.
+//!
+//! ## Readiness (epoll)
 //!
 //! Each socket registers once and gets a slot in a slab; the slot's key is the driver [`Token`]. The slot
 //! remembers which directions are ready and holds **two** wakers, one for the task waiting to read and one
@@ -16,8 +23,10 @@
 //!
 //! Everything here runs on the loop thread; the `RefCell`s are never borrowed across a poll of user code.
 
+use crate::driver::epoll::MioDriver;
+use crate::driver::uring::UringDriver;
 use crate::driver::{Driver, Event, Ready, Token};
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::io;
 use std::os::fd::RawFd;
 use std::task::{Context, Poll, Waker};
@@ -50,19 +59,116 @@ struct Slot {
     writer: Option<Waker>,
 }
 
+/// The I/O backend of one runtime.
+pub(crate) enum Backend {
+    /// epoll: registrations with readiness slots.
+    Readiness(Readiness),
+    /// io_uring: submissions and completions; sockets live in the driver.
+    Completion(Box<RefCell<UringDriver>>),
+}
+
 pub(crate) struct Reactor {
-    driver: RefCell<Driver>,
-    slots: RefCell<Slab<Slot>>,
+    backend: Backend,
 }
 
 impl Reactor {
-    pub(crate) fn new(driver: Driver) -> Reactor {
+    pub(crate) fn with_epoll(driver: MioDriver) -> Reactor {
         Reactor {
-            driver: RefCell::new(driver),
-            slots: RefCell::new(Slab::new()),
+            backend: Backend::Readiness(Readiness {
+                driver: RefCell::new(driver),
+                slots: RefCell::new(Slab::new()),
+            }),
         }
     }
 
+    pub(crate) fn with_uring(driver: UringDriver) -> Reactor {
+        Reactor {
+            backend: Backend::Completion(Box::new(RefCell::new(driver))),
+        }
+    }
+
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Which driver runs.
+    pub(crate) fn driver(&self) -> Driver {
+        match self.backend {
+            Backend::Readiness(_) => Driver::Epoll,
+            Backend::Completion(_) => Driver::IoUring,
+        }
+    }
+
+    /// The readiness half; panics on io_uring (net types check [`Reactor::backend`] first).
+    pub(crate) fn readiness(&self) -> &Readiness {
+        match &self.backend {
+            Backend::Readiness(r) => r,
+            Backend::Completion(_) => unreachable!("a readiness call on the io_uring driver"),
+        }
+    }
+
+    /// The completion driver, borrowed for one call; `None` on epoll.
+    pub(crate) fn uring(&self) -> Option<RefMut<'_, UringDriver>> {
+        match &self.backend {
+            Backend::Readiness(_) => None,
+            Backend::Completion(d) => Some(d.borrow_mut()),
+        }
+    }
+
+    /// Block in the driver for at most `timeout`, then wake the tasks whose I/O is ready or done.
+    /// Returns whether another thread unparked the loop.
+    pub(crate) fn poll(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        match &self.backend {
+            Backend::Readiness(r) => r.poll(timeout),
+            Backend::Completion(d) => {
+                let mut woken = Vec::new();
+                let unparked = {
+                    let mut d = d.borrow_mut();
+                    let unparked = d.poll(timeout)?;
+                    d.take_woken(&mut woken);
+                    unparked
+                };
+                // Woken after the borrow ends: a foreign waker may run code that touches the driver.
+                for w in woken {
+                    w.wake();
+                }
+                Ok(unparked)
+            }
+        }
+    }
+
+    /// io_uring operations whose final completion has not been reaped (0 on epoll).
+    pub(crate) fn ops_in_flight(&self) -> usize {
+        match &self.backend {
+            Backend::Readiness(_) => 0,
+            Backend::Completion(d) => d.borrow().ops_in_flight(),
+        }
+    }
+
+    /// io_uring receives that ran into an empty buffer ring (0 on epoll).
+    pub(crate) fn receives_starved(&self) -> u64 {
+        match &self.backend {
+            Backend::Readiness(_) => 0,
+            Backend::Completion(d) => d.borrow().receives_starved(),
+        }
+    }
+
+    /// How many sources are registered (used by tests and debugging output).
+    pub(crate) fn registered(&self) -> usize {
+        match &self.backend {
+            Backend::Readiness(r) => r.slots.borrow().len(),
+            Backend::Completion(d) => d.borrow().registered(),
+        }
+    }
+}
+
+/// epoll's half: the driver and one slot per registered socket.
+pub(crate) struct Readiness {
+    driver: RefCell<MioDriver>,
+    slots: RefCell<Slab<Slot>>,
+}
+
+impl Readiness {
     /// Register `fd` and return its key. `initial` is the readiness assumed before the first event: a
     /// freshly accepted or connected socket is assumed ready both ways (the first syscall finds out, which
     /// saves a loop turn); a socket still connecting starts with nothing.
@@ -124,9 +230,8 @@ impl Reactor {
         slot.ready = slot.ready.without(dir.mask());
     }
 
-    /// Block in the driver for at most `timeout`, then mark and wake. Returns whether another thread
-    /// unparked the loop.
-    pub(crate) fn poll(&self, timeout: Option<Duration>) -> io::Result<bool> {
+    /// Block in epoll for at most `timeout`, then mark and wake.
+    fn poll(&self, timeout: Option<Duration>) -> io::Result<bool> {
         let mut driver = self.driver.borrow_mut();
         let mut slots = self.slots.borrow_mut();
         driver.poll(timeout, |event| dispatch(&mut slots, event))
@@ -139,11 +244,6 @@ impl Reactor {
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[key];
         slot.ready = slot.ready.without(flag);
-    }
-
-    /// How many sources are registered (used by tests and debugging output).
-    pub(crate) fn registered(&self) -> usize {
-        self.slots.borrow().len()
     }
 }
 

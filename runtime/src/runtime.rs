@@ -15,12 +15,18 @@
 //! Around each poll the executor tells the watch (`executor/watch`) what runs, so a slow poll or a stuck
 //! turn is reported; around step 3 the loop tells it that it is waiting, which is not being stuck.
 //!
-//! When nothing is ready and no timer is pending, step 3 blocks in `epoll_wait` with no timeout: an idle
+//! Step 3 is the driver's wait: `epoll_wait` on epoll; on io_uring one `io_uring_enter` that submits every
+//! operation the tasks queued in step 1 and waits for completions, with the next timer deadline as its
+//! timeout. Step 4 is readiness dispatch on epoll and completion handling on io_uring; either way it
+//! ends in wakers pushing tasks on the ready queue.
+//!
+//! When nothing is ready and no timer is pending, step 3 blocks in the kernel with no timeout: an idle
 //! runtime's loop uses no CPU at all (the process-wide watchdog thread wakes every 20 ms by default, a few
 //! microseconds each time; turn it and slow-poll reports off to have none).
 
 use crate::builder::Builder;
 use crate::context::{self, Io};
+use crate::driver::Driver;
 use crate::executor::task_info::{TaskInfo, TaskLabel};
 use crate::executor::watch;
 use crate::executor::{current, Executor, MainWaker, Runnable};
@@ -69,6 +75,16 @@ pub struct Stats {
     /// The longest timed poll and its task (`None` until a poll was timed: see
     /// [`Builder::slow_poll_threshold`] for which polls are).
     pub longest_poll: Option<(Duration, TaskLabel)>,
+    /// The I/O driver that runs ([`Driver::Epoll`] or [`Driver::IoUring`], never `Auto`).
+    pub driver: Driver,
+    /// io_uring: operations submitted (or queued for the next submission) whose final completion has
+    /// not been reaped yet, the driver's own eventfd read included; their memory is still lent to the
+    /// kernel. Always 0 on epoll, which has nothing in flight between syscalls.
+    pub ops_in_flight: usize,
+    /// io_uring: receives that found the provided-buffer ring empty (`ENOBUFS`) and were re-armed once
+    /// buffers came back; no byte is lost, but many of these mean the ring is too small for the load
+    /// (see [`Builder::io_uring_buffers`]). Always 0 on epoll.
+    pub receives_starved: u64,
 }
 
 impl Runtime {
@@ -262,5 +278,8 @@ fn stats(ex: &Executor, timers: &Timers, io: &Io) -> Stats {
         turns: ex.turns(),
         slow_polls: ex.diag.slow_polls(),
         longest_poll: ex.diag.longest(),
+        driver: io.reactor.driver(),
+        ops_in_flight: io.reactor.ops_in_flight(),
+        receives_starved: io.reactor.receives_starved(),
     }
 }

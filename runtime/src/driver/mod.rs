@@ -1,12 +1,28 @@
-//! The driver boundary: the only place that knows *how* the operating system reports I/O readiness.
+//! The driver boundary: the only place that knows *how* the operating system does I/O for the loop.
 //!
-//! Everything above this module (the reactor, the executor, timers, sockets) speaks in three small words:
-//! a [`Token`] names a registered file descriptor, an [`Event`] says which of its directions became ready,
-//! and an [`Unparker`] lets another thread interrupt a blocking [`Driver::poll`]. Today the only backend is
-//! [`mio`](self::mio) (epoll on Linux). A completion-based backend such as io_uring would be a second file
-//! here, selected by the [`Driver`] alias, without edits to the executor, the timers or the net types.
+//! spool has two backends, chosen once per runtime by [`Driver`] (`Builder::driver`, or the
+//! `SPOOL_DRIVER` environment variable for runtimes built without an explicit choice):
 //!
-//! Contract every backend keeps (the reactor relies on it):
+//! | | epoll ([`epoll`], readiness) | io_uring ([`uring`], completion) |
+//! |---|---|---|
+//! | the kernel tells the loop | "this socket *can* be read / written" | "this read / write *happened*: n bytes, or this error" |
+//! | who makes the syscall | the net type, after the edge (`recv`, `send`, `accept`, ...) | the kernel, from a submission queue entry (SQE) the net type queued |
+//! | per keep-alive request | one `sendto` + one `recvfrom`, `epoll_wait` amortised | nothing of its own: SQEs and completions ride on the loop's one `io_uring_enter` per turn |
+//! | where received bytes land | the caller's buffer, during the call | a driver-owned buffer from a *provided-buffer ring*, copied to the caller's buffer when it polls |
+//! | where bytes to send sit | the caller's buffer, during the call | a driver-owned copy, until the send's completion arrives |
+//! | a dropped future | nothing to undo: no syscall outlives a poll | nothing is lost either: the operation belongs to the *socket*, not the future; dropping the socket cancels it, and its memory lives until the kernel says it is done |
+//! | an idle connection holds | a registration | an armed receive (multishot where the kernel has it) and **no** buffer |
+//! | waiting for the next timer | `epoll_wait(timeout)` in milliseconds, rounded up | the `io_uring_enter` wait itself, with a nanosecond timeout |
+//! | a wake from another thread | `mio::Waker` (an eventfd) | an eventfd too, with a read of it always in flight |
+//!
+//! Why the net types are shaped as they are: their public API (`poll_read(&self, cx, &mut [u8])`,
+//! `futures-io`) lends a buffer for the length of one poll. A readiness driver can use it directly. A
+//! completion driver must never hand it to the kernel, because the caller may drop or reuse it while the
+//! kernel still writes; so io_uring receives into ring buffers the driver owns and copies out, and sends
+//! from a copy it owns. That copy is what lets one API run on both models without `unsafe` in the net
+//! types. Each operation has one file under [`crate::net`]'s `op` folder showing both models side by side.
+//!
+//! Contract of the readiness backend (the [`crate::reactor`] relies on it):
 //! - Registration is **edge-triggered** for both directions at once: an event is reported when a direction
 //!   *becomes* ready, not while it stays ready. Whoever reads or writes must keep going until the kernel
 //!   says `WouldBlock`, and only then wait for the next event.
@@ -14,13 +30,83 @@
 //!   retry the operation rather than trusting the event.
 //! - `poll(None)` blocks until an event or an unpark; `poll(Some(d))` blocks at most `d`, rounding
 //!   sub-millisecond waits *up*, so a short timer never turns into a busy loop.
+//!
+//! Contract of the completion backend: see [`uring`]'s module docs (buffer ownership, cancellation, one
+//! submission per turn).
 
-mod mio;
+pub(crate) mod epoll;
+pub(crate) mod uring;
 
+use std::io;
 use std::time::Duration;
 
-/// The backend in use. A second backend would be chosen here (by `cfg` or a builder option).
-pub(crate) type Driver = self::mio::MioDriver;
+/// Which I/O driver a runtime uses (see `Builder::driver`).
+///
+/// The default for runtimes built without an explicit choice comes from the environment variable
+/// `SPOOL_DRIVER` (`epoll`, `io_uring` or `auto`), and is [`Driver::Epoll`] when it is unset.
+///
+/// ```
+/// use spool_runtime::{Driver, Runtime};
+/// let rt = Runtime::builder().driver(Driver::Auto).build().unwrap();
+/// // Auto picks io_uring when the kernel offers every operation spool needs, else epoll.
+/// assert!(matches!(rt.stats().driver, Driver::Epoll | Driver::IoUring));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Driver {
+    /// Readiness through epoll (via mio): works on every Linux kernel.
+    Epoll,
+    /// Completion through io_uring. `Builder::build` fails, naming the reason, when the kernel refuses
+    /// it (no io_uring, blocked by seccomp or `kernel.io_uring_disabled`, a missing operation).
+    IoUring,
+    /// io_uring when the kernel offers everything the driver needs, else epoll.
+    Auto,
+}
+
+impl Driver {
+    /// The name used by `SPOOL_DRIVER`, `fetch --driver` and summaries: `epoll`, `io_uring`, `auto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::Epoll => "epoll",
+            Driver::IoUring => "io_uring",
+            Driver::Auto => "auto",
+        }
+    }
+
+    /// Parse a name as `SPOOL_DRIVER` spells it (`io-uring` and `uring` are accepted too).
+    pub fn from_name(name: &str) -> Option<Driver> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "epoll" => Some(Driver::Epoll),
+            "io_uring" | "io-uring" | "uring" => Some(Driver::IoUring),
+            "auto" => Some(Driver::Auto),
+            _ => None,
+        }
+    }
+
+    /// The driver runtimes use when none is chosen: `SPOOL_DRIVER`, else [`Driver::Epoll`].
+    ///
+    /// # Errors
+    /// `SPOOL_DRIVER` is set to something that is not a driver name.
+    pub fn from_env() -> io::Result<Driver> {
+        match std::env::var("SPOOL_DRIVER") {
+            Err(_) => Ok(Driver::Epoll),
+            Ok(v) if v.trim().is_empty() => Ok(Driver::Epoll),
+            Ok(v) => Driver::from_name(&v).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "spool: SPOOL_DRIVER={v:?} is not a driver (use epoll, io_uring or auto)"
+                    ),
+                )
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Identifies one registered source; the reactor uses its slab key as the token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,8 +176,22 @@ impl std::ops::BitOrAssign for Ready {
     }
 }
 
-/// A handle another thread uses to make a blocked [`Driver::poll`] return early.
-pub(crate) type Unparker = self::mio::MioUnparker;
+/// A handle another thread uses to make a blocked driver poll return early (clonable, cheap).
+#[derive(Clone)]
+pub(crate) enum Unparker {
+    Epoll(epoll::MioUnparker),
+    Uring(uring::UringUnparker),
+}
+
+impl Unparker {
+    /// Make the loop's current or next poll return at once.
+    pub(crate) fn unpark(&self) {
+        match self {
+            Unparker::Epoll(u) => u.unpark(),
+            Unparker::Uring(u) => u.unpark(),
+        }
+    }
+}
 
 /// Round a wait up to whole milliseconds (epoll's resolution), so a 0.3 ms timer sleeps 1 ms instead of
 /// spinning with zero-timeout polls until it is due.
@@ -119,5 +219,14 @@ mod tests {
             round_up_to_ms(Duration::from_millis(7)),
             Duration::from_millis(7)
         );
+    }
+
+    #[test]
+    fn driver_names_round_trip() {
+        for d in [Driver::Epoll, Driver::IoUring, Driver::Auto] {
+            assert_eq!(Driver::from_name(d.name()), Some(d));
+        }
+        assert_eq!(Driver::from_name(" IO-URING "), Some(Driver::IoUring));
+        assert_eq!(Driver::from_name("kqueue"), None);
     }
 }

@@ -1,23 +1,16 @@
-//! `TcpStream`: a TCP connection whose reads and writes wait on the reactor instead of blocking.
+//! `TcpStream`: a TCP connection whose reads and writes wait on the driver instead of blocking.
 //!
-//! Reads and writes follow the edge-triggered protocol of [`IoSource`]. One saving on top: a read that
-//! returns fewer bytes than asked for has drained the kernel buffer, so readiness is cleared right away and
-//! the next read waits for a new edge instead of spending a syscall to learn `WouldBlock` (the same holds
-//! for a short write). With epoll in edge-triggered mode every new arrival of data is a new edge, so
-//! nothing is lost. Only the plain `READABLE`/`WRITABLE` flag is cleared this way: a FIN that arrived
-//! together with the last bytes is reported once, in the same edge, so `READ_CLOSED` must survive the
-//! short read, or the next read (which would return EOF at once) waits forever.
+//! Each operation is one file in [`super::op`] (`recv`, `send`, `connect`, `shutdown`) with its epoll and
+//! io_uring halves side by side; this file is the public face, identical on both drivers.
 
-use super::source::IoSource;
+use super::op;
+use super::source::{completion_driver, IoSource};
 use crate::driver::Ready;
-use crate::reactor::Direction;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-
-use socket2::{Domain, Protocol, Socket, Type};
 
 /// A TCP connection driven by the spool reactor.
 ///
@@ -50,40 +43,16 @@ impl TcpStream {
     /// Fails with the connect error itself (e.g. `ConnectionRefused`). There is no built-in time limit:
     /// wrap it in [`crate::time::timeout`].
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let socket = Socket::new(
-            Domain::for_address(addr),
-            Type::STREAM.nonblocking().cloexec(),
-            Some(Protocol::TCP),
-        )?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            // EINPROGRESS: the non-blocking connect has started.
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
-        let stream: std::net::TcpStream = socket.into();
-        stream.set_nodelay(true)?;
-        // Not writable until the handshake completes: start with no readiness.
-        let io = IoSource::new(stream, Ready::EMPTY)?;
-        poll_fn(|cx| io.poll_ready(Direction::Write, cx)).await;
-        // Writable means "handshake finished", successfully or not: SO_ERROR says which.
-        if let Some(e) = io.get().take_error()? {
-            return Err(e);
-        }
-        match io.get().peer_addr() {
-            Ok(_) => Ok(TcpStream { io }),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::Error::new(
-                io::ErrorKind::ConnectionRefused,
-                "connection failed",
-            )),
-            Err(e) => Err(e),
-        }
+        Ok(TcpStream {
+            io: op::connect::connect(addr).await?,
+        })
     }
 
-    /// Adopt a connected std stream (it is switched to non-blocking mode, and Nagle's algorithm is
-    /// turned off as on every stream spool opens: see [`set_nodelay`](Self::set_nodelay)).
+    /// Adopt a connected std stream (switched to the mode the driver wants: non-blocking on epoll,
+    /// blocking on io_uring), with Nagle's algorithm turned off as on every stream spool opens: see
+    /// [`set_nodelay`](Self::set_nodelay).
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        stream.set_nonblocking(true)?;
+        stream.set_nonblocking(!completion_driver("creating a socket"))?;
         stream.set_nodelay(true)?;
         Ok(TcpStream {
             io: IoSource::new(stream, Ready::read_side() | Ready::write_side())?,
@@ -125,27 +94,12 @@ impl TcpStream {
 
     /// Poll form of [`TcpStream::read`].
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let wanted = buf.len();
-        let result = self.io.poll_io(Direction::Read, cx, |mut s| s.read(buf));
-        if let Poll::Ready(Ok(n)) = result {
-            if n > 0 && n < wanted {
-                // Keep READ_CLOSED: if the FIN came with these bytes, no new edge will announce it.
-                self.io.clear_flag(Ready::READABLE);
-            }
-        }
-        result
+        op::recv::poll_read(&self.io, cx, buf)
     }
 
     /// Poll form of [`TcpStream::write`].
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let wanted = buf.len();
-        let result = self.io.poll_io(Direction::Write, cx, |mut s| s.write(buf));
-        if let Poll::Ready(Ok(n)) = result {
-            if n < wanted {
-                self.io.clear_flag(Ready::WRITABLE);
-            }
-        }
-        result
+        op::send::poll_write(&self.io, cx, buf)
     }
 
     /// Write from several buffers in one syscall (e.g. a request head and its body).
@@ -154,29 +108,35 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(Direction::Write, cx, |mut s| s.write_vectored(bufs))
+        op::send::poll_write_vectored(&self.io, cx, bufs)
     }
 
-    /// Read without waiting: `WouldBlock` unless the reactor has seen the socket readable. Costs no
-    /// syscall when it is not readable, which makes it a cheap liveness probe for pooled connections.
+    /// Wait until every written byte is in the kernel's hands (io_uring keeps a send window in user
+    /// space; on epoll writes go straight to the kernel and this is always ready). Reports a send error.
+    pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        op::send::poll_flush(&self.io, cx)
+    }
+
+    /// Read without waiting: `WouldBlock` unless bytes (or the end of the stream) are already known to
+    /// be there. Costs no syscall either way, which makes it a cheap liveness probe for pooled connections.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |mut s| s.read(buf))
+        op::recv::try_read(&self.io, buf)
     }
 
     /// Wait until the socket is (probably) readable.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Read, cx).map(|_| Ok(()))
+        op::recv::poll_read_ready(&self.io, cx)
     }
 
     /// Wait until the socket is (probably) writable.
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Write, cx).map(|_| Ok(()))
+        op::send::poll_write_ready(&self.io, cx)
     }
 
-    /// Shut down one or both directions (`Write` sends FIN: the peer reads EOF).
+    /// Shut down one or both directions (`Write` sends FIN: the peer reads EOF). On io_uring a write
+    /// shutdown goes out after the bytes already written.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get().shutdown(how)
+        op::shutdown::shutdown(&self.io, how)
     }
 
     /// Disable Nagle's algorithm, so small writes go out at once (what a request/response client wants).
@@ -247,13 +207,12 @@ impl futures_io::AsyncWrite for TcpStream {
         TcpStream::poll_write_vectored(&self, cx, bufs)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Writes go straight to the kernel; there is no user-space buffer to flush.
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        TcpStream::poll_flush(&self, cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        op::shutdown::poll_close(&self.io, cx)
     }
 }
 
@@ -276,11 +235,19 @@ impl futures_io::AsyncWrite for &TcpStream {
         TcpStream::poll_write(self.get_mut(), cx, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        TcpStream::poll_flush(self.get_mut(), cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        op::shutdown::poll_close(&self.get_mut().io, cx)
+    }
+}
+
+/// The socket's descriptor, for socket options spool does not wrap. Do not read, write or close it:
+/// on io_uring the driver owns the operations on it, and closes it after the last one completes.
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get().as_raw_fd()
     }
 }

@@ -1,8 +1,8 @@
 //! `UdpSocket`: datagrams without blocking the loop (what the DNS resolver runs on).
 
-use super::source::IoSource;
+use super::op::datagram;
+use super::source::{completion_driver, IoSource};
 use crate::driver::Ready;
-use crate::reactor::Direction;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -32,9 +32,10 @@ impl UdpSocket {
         Self::from_std(std::net::UdpSocket::bind(addr)?)
     }
 
-    /// Adopt a bound std socket (switched to non-blocking mode).
+    /// Adopt a bound std socket (switched to the mode the driver wants: non-blocking on epoll, blocking
+    /// on io_uring).
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        socket.set_nonblocking(true)?;
+        socket.set_nonblocking(!completion_driver("creating a socket"))?;
         Ok(UdpSocket {
             io: IoSource::new(socket, Ready::read_side() | Ready::write_side())?,
         })
@@ -42,11 +43,7 @@ impl UdpSocket {
 
     /// Send one datagram to `target`.
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .poll_io(Direction::Write, cx, |s| s.send_to(buf, target))
-        })
-        .await
+        poll_fn(|cx| datagram::poll_send_to(&self.io, cx, buf, target)).await
     }
 
     /// Receive one datagram; returns its length and sender.
@@ -60,11 +57,19 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_io(Direction::Read, cx, |s| s.recv_from(buf))
+        datagram::poll_recv_from(&self.io, cx, buf)
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get().local_addr()
+    }
+}
+
+/// The socket's descriptor, for socket options spool does not wrap. Do not read, write or close it:
+/// on io_uring the driver owns the operations on it, and closes it after the last one completes.
+impl std::os::fd::AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get().as_raw_fd()
     }
 }

@@ -1,4 +1,4 @@
-//! The mio (epoll) backend of the driver boundary.
+//! The epoll backend of the driver boundary (readiness), through mio.
 //!
 //! This is the only file in the runtime that names `mio`. It registers raw file descriptors (the net types
 //! own plain `std`/`socket2` sockets), translates mio's events into the runtime's [`Ready`] flags, and
