@@ -1,7 +1,9 @@
 //! A response body being read off its connection, and what becomes of the connection.
 //!
 //! - When the body ends cleanly and the connection is reusable, the connection goes back to the
-//!   pool at once (before the caller even looks at the last chunk).
+//!   pool as soon as the end is decoded: when the caller asks for the piece after the last one
+//!   (`chunk()` returns `None`, or `bytes()` finishes), or earlier when the whole rest of the body
+//!   was already buffered (next point).
 //! - A small body that arrived with the head is decoded right away, so its connection returns to
 //!   the pool while the caller still holds the response.
 //! - A response dropped before its end closes the connection, unless the rest of the body is

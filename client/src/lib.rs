@@ -69,7 +69,8 @@
 //!    connection, for idempotent methods. A 301/302/303/307/308 is followed per the redirect policy.
 //! 5. The body is read on demand; its bytes are slices of the read buffer, not copies. At the end,
 //!    the state machine says whether the connection may be reused: it goes back to the pool
-//!    (buffers released) or is closed. Dropping a response early closes its connection.
+//!    (buffers released) or is closed. Dropping a response before its end closes its connection,
+//!    unless the rest of the body is already buffered (then the connection is reused).
 //!
 //! ## What it does not do (yet)
 //! HTTP/2, pipelining, cookies, chunked request bodies, SOCKS or TLS-to-the-proxy.

@@ -2,16 +2,20 @@
 //! wait for its outcome. Without this, a fetch of 1,000 URLs on one host would start 1,000 identical
 //! DNS lookups before the first answer could fill the cache.
 //!
-//! The table is generic over the key (the resolver uses the host name, or name and family) and over
-//! the waiter `W`, which is whatever lets the leader hand its outcome over: in the async resolver, the
-//! sending half of a oneshot channel. The protocol:
+//! The table is generic over the key (the resolver uses the host name and family) and over the
+//! waiter `W`, which is whatever carries the outcome: in the async resolver, the sending half of a
+//! oneshot channel. How the resolver uses it (`resolver/mod.rs`, `resolver/lookup.rs`):
 //!
-//! 1. A task that misses the cache calls [`InFlight::begin`]. `Leader` means it must do the lookup;
-//!    `Follower` means one is under way, so it registers a waiter with [`InFlight::wait`] and awaits.
-//! 2. When the leader has its outcome (success *or* failure), it calls [`InFlight::finish`] and sends
-//!    the outcome to every waiter returned. It must also do this if it is cancelled midway (a drop
-//!    guard), sending an error that tells followers to retry, or they would wait forever.
-//! 3. A follower that gives up simply drops its receiving half; the leader's send to it then fails
+//! 1. A caller that misses the cache calls [`InFlight::begin`] for each family. `Leader` means no
+//!    lookup is under way: the caller spawns **one lookup task** for the families it leads. Either
+//!    way it then registers its own waiter with [`InFlight::wait`] and awaits it: the leading caller
+//!    is a follower of the task it spawned, like everyone else, so dropping it cancels nothing.
+//! 2. The lookup task, when it has a family's outcome (success *or* failure), calls
+//!    [`InFlight::finish`] and sends the outcome to every waiter returned.
+//! 3. If the task dies before that (a panic, the runtime shutting down), its drop guard finishes
+//!    every entry it still holds and drops their senders without sending: each waiter sees its
+//!    channel close and reports the lookup as abandoned, instead of waiting forever.
+//! 4. A waiter that gives up simply drops its receiving half; the task's send to it then fails
 //!    harmlessly.
 //!
 //! Sans-IO: no wakers, no clock; the resolver brings those.
