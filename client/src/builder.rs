@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::client::Client;
 use crate::dial::{DnsSettings, ResolverKind};
 use crate::error::{Error, ErrorKind};
 use crate::polite::PoliteConfig;
@@ -14,7 +13,7 @@ use crate::proto::Limits;
 use crate::proxy::ProxySettings;
 use crate::redirect::Policy;
 use crate::retry::RetryPolicy;
-use crate::tls::{Certificate, TlsConnectorBuilder};
+use crate::tls::{Certificate, TlsConnector, TlsConnectorBuilder};
 
 /// The user agent sent when the caller sets none.
 pub(crate) const DEFAULT_USER_AGENT: &str = concat!("spool/", env!("CARGO_PKG_VERSION"));
@@ -356,12 +355,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the settings and creates the client.
-    ///
-    /// Fails with [`ErrorKind::Builder`] for a user agent containing CR, LF, NUL or another control
-    /// character, a head limit too small to hold a status line, or unusable TLS settings (a
-    /// malformed root certificate, no trusted root at all).
-    pub fn build(self) -> Result<Client, Error> {
+    /// The checks of `build` (in `client.rs`): the settings made whole, and the TLS connector.
+    pub(crate) fn checked(self) -> Result<(Config, TlsConnector), Error> {
         let mut config = self.config;
         if let Some(agent) = self.user_agent {
             if HeaderValue::from_str(&agent).is_err() {
@@ -404,6 +399,6 @@ impl ClientBuilder {
         let tls = self.tls.build().map_err(|e| {
             Error::new(ErrorKind::Builder, format!("TLS settings: {e}")).with_source(e)
         })?;
-        Ok(Client::from_config(config, tls))
+        Ok((config, tls))
     }
 }

@@ -1,54 +1,18 @@
-//! [`Client`]: the handle a program keeps, holding the settings, the connection pool and the
-//! resolver that every request shares.
+//! What a program does with a [`Client`]: make one ([`Client::new`], [`ClientBuilder::build`]) and
+//! start requests on it (`get`, `post`, ... return a [`RequestBuilder`]). The handle itself and
+//! what its clones share are in `handle.rs`, below everything that uses them.
 
 use std::fmt;
-use std::rc::Rc;
 
 use http::Method;
 
-use crate::builder::{ClientBuilder, Config};
-use crate::dial::Dialer;
-use crate::polite::Politeness;
-use crate::pool::{Pool, PoolStatus};
-use crate::proxy::Proxies;
+use crate::builder::ClientBuilder;
+use crate::error::Error;
+use crate::handle::Client;
+use crate::pool::PoolStatus;
 use crate::request::RequestBuilder;
-use crate::tls::{HandshakeStats, TlsConnector};
+use crate::tls::HandshakeStats;
 use crate::url::IntoUrl;
-
-/// An HTTP/1.1 client with a keep-alive connection pool, for one spool runtime thread.
-///
-/// Cloning is cheap (a reference count) and clones share the pool, so keep one client and clone it
-/// into tasks. A client is single-threaded (`!Send`), like the runtime it runs on; its pooled
-/// connections belong to the runtime they were opened in, so use one client per runtime.
-///
-/// ```no_run
-/// spool_runtime::block_on(async {
-///     let client = spool_client::Client::new();
-///     let response = client.get("http://127.0.0.1:8080/").send().await?;
-///     println!("{} {:?}", response.status(), response.headers().get("content-type"));
-///     let body = response.text().await?;
-///     println!("{body}");
-///     Ok::<(), spool_client::Error>(())
-/// })
-/// .unwrap();
-/// ```
-#[derive(Clone)]
-pub struct Client {
-    pub(crate) inner: Rc<ClientInner>,
-}
-
-/// What all clones of a client share.
-pub(crate) struct ClientInner {
-    pub config: Config,
-    pub pool: Pool,
-    pub dialer: Dialer,
-    /// Which requests go through a proxy (the environment was read when the client was built).
-    pub proxies: Proxies,
-    /// The per-origin rate limit and connection ramp.
-    pub polite: Politeness,
-    /// Makes every https connection; its one session cache lets them resume each other's sessions.
-    pub tls: TlsConnector,
-}
 
 impl Client {
     /// A client with the default settings (see [`ClientBuilder`]).
@@ -61,23 +25,6 @@ impl Client {
     /// A builder for a client with other settings.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
-    }
-
-    pub(crate) fn from_config(config: Config, tls: TlsConnector) -> Client {
-        let pool = Pool::new(config.pool.clone());
-        let dialer = config.dns.build();
-        let proxies = config.proxy.build();
-        let polite = Politeness::new(config.polite);
-        Client {
-            inner: Rc::new(ClientInner {
-                config,
-                pool,
-                dialer,
-                proxies,
-                polite,
-                tls,
-            }),
-        }
     }
 
     /// Starts a `GET` request.
@@ -133,5 +80,17 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("pool", &self.pool_status())
             .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Checks the settings and creates the client.
+    ///
+    /// Fails with [`ErrorKind::Builder`](crate::ErrorKind::Builder) for a user agent containing CR,
+    /// LF, NUL or another control character, a head limit too small to hold a status line, or
+    /// unusable TLS settings (a malformed root certificate, no trusted root at all).
+    pub fn build(self) -> Result<Client, Error> {
+        let (config, tls) = self.checked()?;
+        Ok(Client::from_config(config, tls))
     }
 }

@@ -21,10 +21,12 @@
 //!
 //! - [`proto`] — the sans-IO HTTP/1.1 state machine: encodes request heads, parses response heads,
 //!   frames bodies (RFC 9112), says whether a connection may be reused. No sockets, no clock.
-//! - `client.rs` — [`Client`], the cheap-to-clone handle; `builder.rs` — [`ClientBuilder`] and the
-//!   defaults; `request.rs` — [`RequestBuilder`], checked before anything is sent;
-//!   `request_api.rs` — `query`, `form`, `json` (feature `json`), `basic_auth`, `bearer_auth`,
-//!   `body_file`, a public [`Request`] for [`Client::execute`], `error_for_status`.
+//! - The top floor, one way down: `client.rs` ([`Client::new`], `get`/`post`/..., and
+//!   [`ClientBuilder::build`]) → `builder.rs` ([`ClientBuilder`], the settings and their defaults)
+//!   and `request.rs` ([`RequestBuilder`]) → `send.rs` → `redirect.rs` → `prepared.rs` ([`Request`],
+//!   checked before anything is sent) and `handle.rs` (the [`Client`] handle and what its clones
+//!   share). `request_api.rs` adds `query`, `form`, `json` (feature `json`), `basic_auth`,
+//!   `bearer_auth`, `body_file`, [`Client::execute`], `error_for_status`.
 //! - `send.rs` — one request from `send()` to a response head: redirects, the stale-connection
 //!   retry, getting a connection.
 //! - `pool/` — the keep-alive pool and the total / per-host connection limits, with FIFO waiting.
@@ -88,10 +90,12 @@ mod conn;
 mod decoded;
 mod dial;
 mod error;
+mod handle;
 mod join;
 mod origin;
 mod polite;
 mod pool;
+mod prepared;
 mod redact;
 mod request;
 mod request_api;
@@ -112,14 +116,15 @@ pub mod tls;
 pub mod __fuzz;
 
 pub use builder::ClientBuilder;
-pub use client::Client;
 pub use dial::ResolverKind;
 pub use error::{Error, ErrorKind};
+pub use handle::Client;
 pub use origin::write_origin_key;
 pub use pool::PoolStatus;
+pub use prepared::Request;
 pub use proxy::{NoProxy, Proxy};
 pub use redact::redact_url;
-pub use request::{Request, RequestBuilder};
+pub use request::RequestBuilder;
 pub use response::{Response, ResponseInfo};
 pub use retry::RetryPolicy;
 pub use url::IntoUrl;

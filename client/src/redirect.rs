@@ -19,7 +19,7 @@ use crate::auth;
 use crate::error::{Error, ErrorKind};
 use crate::join;
 use crate::origin::Origin;
-use crate::request::Request;
+use crate::prepared::Request;
 use crate::url;
 
 /// Which redirects a client follows.

@@ -12,9 +12,10 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Uri};
 
-use crate::client::Client;
 use crate::error::{Error, ErrorKind};
-use crate::request::{builder_error, prepare, Request, RequestBuilder};
+use crate::handle::Client;
+use crate::prepared::{builder_error, prepare, Request};
+use crate::request::RequestBuilder;
 use crate::response::Response;
 use crate::url::IntoUrl;
 

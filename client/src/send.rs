@@ -25,15 +25,15 @@ use http::{Method, StatusCode, Uri};
 use spool_runtime::time::{sleep, sleep_until, timeout_at};
 
 use crate::body::Body;
-use crate::client::{Client, ClientInner};
 use crate::conn::{self, Connection, Timer};
 use crate::error::{Error, ErrorKind};
+use crate::handle::{Client, ClientInner};
 use crate::origin::Origin;
 use crate::polite::RampPermit;
 use crate::pool::{Acquire, Checkout, Pooled};
+use crate::prepared::Request;
 use crate::proto::{Event, RequestHead};
 use crate::redirect;
-use crate::request::Request;
 use crate::response::{self, Response, ResponseInfo};
 use crate::retry::Attempt;
 
@@ -130,7 +130,7 @@ fn execute<'a>(
     async move {
         let config = &inner.config;
         let origin = Origin::of(&req.url);
-        let origin = origin.through(inner.proxies.for_origin(&origin));
+        let origin = origin.through(inner.proxies.for_request(origin.https, origin.host));
         let mut fresh = false;
         loop {
             if inner.polite.rate.is_some() {
@@ -206,8 +206,10 @@ fn execute<'a>(
             if let Some(ramp) = ramp {
                 ramp.answered(!conn.conn.will_close());
             }
-            if origin.via.is_some() && !origin.https && head.status.as_u16() == 407 {
-                return Err(crate::proxy::refused_407(&origin));
+            if let (Some(proxy), false) = (origin.via, origin.https) {
+                if head.status.as_u16() == 407 {
+                    return Err(proxy.refused_407());
+                }
             }
             let head_at = Instant::now();
             let info = ResponseInfo {

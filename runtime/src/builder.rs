@@ -82,6 +82,18 @@ impl Default for Builder {
     }
 }
 
+impl Runtime {
+    /// A runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// Settings for a new runtime.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+}
+
 impl Builder {
     /// How many readiness events one kernel poll may return (default 1024). More are simply reported by
     /// the next poll.

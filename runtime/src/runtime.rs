@@ -24,7 +24,6 @@
 //! runtime's loop uses no CPU at all (the process-wide watchdog thread wakes every 20 ms by default, a few
 //! microseconds each time; turn it and slow-poll reports off to have none).
 
-use crate::builder::Builder;
 use crate::context::{self, Io};
 use crate::driver::Driver;
 use crate::executor::task_info::{TaskInfo, TaskLabel};
@@ -34,7 +33,6 @@ use crate::time;
 use crate::time::timers::Timers;
 use std::cell::RefCell;
 use std::future::Future;
-use std::io;
 use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
@@ -73,7 +71,7 @@ pub struct Stats {
     /// their spawn site had been reported before).
     pub slow_polls: u64,
     /// The longest timed poll and its task (`None` until a poll was timed: see
-    /// [`Builder::slow_poll_threshold`] for which polls are).
+    /// [`Builder::slow_poll_threshold`](crate::Builder::slow_poll_threshold) for which polls are).
     pub longest_poll: Option<(Duration, TaskLabel)>,
     /// The I/O driver that runs ([`Driver::Epoll`] or [`Driver::IoUring`], never `Auto`).
     pub driver: Driver,
@@ -83,21 +81,11 @@ pub struct Stats {
     pub ops_in_flight: usize,
     /// io_uring: receives that found the provided-buffer ring empty (`ENOBUFS`) and were re-armed once
     /// buffers came back; no byte is lost, but many of these mean the ring is too small for the load
-    /// (see [`Builder::io_uring_buffers`]). Always 0 on epoll.
+    /// (see [`Builder::io_uring_buffers`](crate::Builder::io_uring_buffers)). Always 0 on epoll.
     pub receives_starved: u64,
 }
 
 impl Runtime {
-    /// A runtime with default settings.
-    pub fn new() -> io::Result<Runtime> {
-        Builder::default().build()
-    }
-
-    /// Settings for a new runtime.
-    pub fn builder() -> Builder {
-        Builder::default()
-    }
-
     pub(crate) fn from_parts(core: Core, max_tasks_per_turn: usize) -> Runtime {
         Runtime {
             core,

@@ -32,7 +32,6 @@ use std::rc::Rc;
 use http::{HeaderValue, Uri};
 
 use crate::error::{Error, ErrorKind};
-use crate::origin::Origin;
 use crate::proto::ProxyForm;
 
 /// Which requests a [`Proxy`] is for.
@@ -227,37 +226,37 @@ pub(crate) struct Proxies {
 }
 
 impl Proxies {
-    /// The proxy for a request to `origin`, if one applies. Costs nothing when there is none.
-    pub(crate) fn for_origin(&self, origin: &Origin<'_>) -> Option<&ProxyTarget> {
+    /// The proxy for a request to `host` (over TLS when `https`), if one applies. Costs nothing
+    /// when there is none.
+    pub(crate) fn for_request(&self, https: bool, host: &str) -> Option<&ProxyTarget> {
         self.list
             .iter()
             .find(|p| {
                 let scope = match p.scope {
                     Scope::All => true,
-                    Scope::Http => !origin.https,
-                    Scope::Https => origin.https,
+                    Scope::Http => !https,
+                    Scope::Https => https,
                 };
-                scope && !p.bypass.as_ref().is_some_and(|b| b.matches(origin.host))
+                scope && !p.bypass.as_ref().is_some_and(|b| b.matches(host))
             })
             .map(|p| &*p.target)
     }
 }
 
-/// A plain-http request answered 407 by its proxy: a proxy failure, not a response.
-pub(crate) fn refused_407(origin: &Origin<'_>) -> Error {
-    let proxy = origin.via.map_or("?", |p| p.shown.as_str());
-    let creds = origin.via.is_some_and(|p| p.authorization.is_some());
-    Error::new(
-        ErrorKind::Proxy,
-        if creds {
-            format!("proxy {proxy} answered 407 Proxy Authentication Required: it did not accept the credentials of the proxy URL")
-        } else {
-            format!("proxy {proxy} answered 407 Proxy Authentication Required: it wants credentials (give them in the proxy URL, user:password@)")
-        },
-    )
-}
-
 impl ProxyTarget {
+    /// A plain-http request answered 407 by this proxy: a proxy failure, not a response.
+    pub(crate) fn refused_407(&self) -> Error {
+        let proxy = &self.shown;
+        Error::new(
+            ErrorKind::Proxy,
+            if self.authorization.is_some() {
+                format!("proxy {proxy} answered 407 Proxy Authentication Required: it did not accept the credentials of the proxy URL")
+            } else {
+                format!("proxy {proxy} answered 407 Proxy Authentication Required: it wants credentials (give them in the proxy URL, user:password@)")
+            },
+        )
+    }
+
     /// What a plain-http connection through this proxy sends with every request.
     pub(crate) fn form(&self) -> ProxyForm {
         ProxyForm {
@@ -326,7 +325,10 @@ mod tests {
             bypass: None,
         };
         let table = settings.build();
-        let via = |u: &Uri| table.for_origin(&Origin::of(u)).map(|t| t.port);
+        let via = |u: &Uri| {
+            let https = u.scheme_str() == Some("https");
+            table.for_request(https, u.host().unwrap()).map(|t| t.port)
+        };
         assert_eq!(via(&http), Some(1));
         assert_eq!(via(&https), None);
         assert_eq!(via(&local), Some(1));
@@ -335,10 +337,7 @@ mod tests {
             ..settings
         }
         .build();
-        assert_eq!(table.for_origin(&Origin::of(&local)).map(|t| t.port), None);
-        assert_eq!(
-            table.for_origin(&Origin::of(&http)).map(|t| t.port),
-            Some(1)
-        );
+        assert_eq!(table.for_request(false, "localhost").map(|t| t.port), None);
+        assert_eq!(table.for_request(false, "a.test").map(|t| t.port), Some(1));
     }
 }
