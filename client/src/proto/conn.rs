@@ -97,7 +97,7 @@ impl ClientConn {
     /// conn.use_proxy_form(ProxyForm { authorization: None });
     /// let uri: http::Uri = "http://user:pw@example.com:8080/a?b".parse().unwrap();
     /// let headers = http::HeaderMap::new();
-    /// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: None, user_agent: None };
+    /// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: None, user_agent: None, accept_encoding: None };
     /// let mut out = Vec::new();
     /// conn.encode_request(&req, &mut out).unwrap();
     /// assert!(out.starts_with(b"GET http://example.com:8080/a?b HTTP/1.1\r\n"));
