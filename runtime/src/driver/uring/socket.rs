@@ -568,7 +568,7 @@ impl UringDriver {
     // ---- datagrams -----------------------------------------------------------------------------------
 
     /// Queue one datagram to `target`. Like a stream write it returns once the driver owns a copy; an
-    /// error from the kernel is reported by the next `send_to`.
+    /// error from the kernel is reported by the next `send_to` or `recv_from`, whichever comes first.
     pub(crate) fn poll_send_to(
         &mut self,
         key: usize,
@@ -598,7 +598,8 @@ impl UringDriver {
     pub(super) fn on_sendmsg(&mut self, key: usize, res: i32, msg: Box<MsgBuf>) {
         let s = &mut self.sockets[key];
         s.send_to = None;
-        if res < 0 && res != -libc::ECANCELED {
+        let failed = res < 0 && res != -libc::ECANCELED;
+        if failed {
             s.send_to_error = Some(-res);
         }
         if s.msg_spare.is_none() && msg.data.capacity() <= 64 * 1024 {
@@ -606,6 +607,11 @@ impl UringDriver {
         }
         if let Some(w) = s.writer.take() {
             self.woken.push(w);
+        }
+        if failed {
+            if let Some(w) = s.reader.take() {
+                self.woken.push(w);
+            }
         }
     }
 
@@ -617,6 +623,13 @@ impl UringDriver {
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let s = &mut self.sockets[key];
+        // An error a send reaped (on a connected socket, the ICMP "port unreachable" of an earlier
+        // datagram surfaces as ECONNREFUSED on whichever call comes next) belongs to the socket:
+        // the receiver sees it too, as it would with epoll, so that it does not wait for a reply
+        // that cannot come. The receive in flight, if any, stays in flight.
+        if let Some(code) = s.send_to_error.take() {
+            return Poll::Ready(Err(io::Error::from_raw_os_error(code)));
+        }
         match std::mem::replace(&mut s.recv_from, OneShot::Idle) {
             OneShot::Done(Err(e)) => return Poll::Ready(Err(e)),
             OneShot::Done(Ok(msg)) => {
