@@ -9,7 +9,7 @@ mod support_dns;
 
 mod fetch_util;
 
-use fetch_util::{assert_one_per_index, line_for, run_with, Scratch};
+use fetch_util::{assert_one_per_index, line_for, run_starved_of_descriptors, run_with, Scratch};
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -201,22 +201,7 @@ fn lookups_that_run_out_of_descriptors_wait_and_retry() {
         "-i",
         &input,
     ];
-    let hog = "ulimit -n 64 && for i in $(seq 40); do exec {fd}</dev/null; done &&";
-    let ran = run_with(&args, None, Some(hog), LIMIT);
-    assert_eq!(ran.code(), 0, "{}", ran.stderr);
-    let s = ran.summary();
-    assert!(
-        s["fd_retries"].parse::<u64>().unwrap() > 0,
-        "descriptors never ran out: {}",
-        ran.stderr
-    );
-    let lines = ran.lines();
-    assert_one_per_index(&lines, NAMES);
-    assert!(
-        lines.iter().all(|l| l["status"] == 200),
-        "every URL succeeds: {}",
-        ran.stderr
-    );
+    run_starved_of_descriptors(&args, NAMES, LIMIT);
 }
 
 #[test]

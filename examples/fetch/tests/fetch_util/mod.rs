@@ -41,6 +41,29 @@ impl Ran {
     }
 }
 
+/// Run `fetch args` with only 64 descriptors allowed and 40 of them already taken behind the tool's
+/// back (inherited), so that its plan is wrong and sockets really run out; check that it waited and
+/// retried (`fd_retries` > 0) and that every one of `n` URLs got a 200.
+pub fn run_starved_of_descriptors(args: &[&str], n: usize, limit: Duration) -> Ran {
+    let hog = "ulimit -n 64 && for i in $(seq 40); do exec {fd}</dev/null; done &&";
+    let ran = run_with(args, None, Some(hog), limit);
+    assert_eq!(ran.code(), 0, "{}", ran.stderr);
+    let s = ran.summary();
+    assert!(
+        s["fd_retries"].parse::<u64>().unwrap() > 0,
+        "descriptors never ran out: {}",
+        ran.stderr
+    );
+    let lines = ran.lines();
+    assert_one_per_index(&lines, n);
+    assert!(
+        lines.iter().all(|l| l["status"] == 200),
+        "every URL succeeds: {}",
+        ran.stderr
+    );
+    ran
+}
+
 /// Run `fetch args`, after the bash commands `shell_prefix` when given (e.g. `ulimit -n 64 &&`),
 /// feeding `stdin`, killing it after `limit`.
 pub fn run_with(
