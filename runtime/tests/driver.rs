@@ -316,3 +316,33 @@ fn udp_round_trip_and_a_dropped_recv_from_on_io_uring() {
         assert_eq!(&buf[..n], b"answer");
     });
 }
+
+#[test]
+fn bytes_written_just_before_the_runtime_ends_reach_the_peer() {
+    // A task writes, shuts its write side down and returns; the runtime (and its driver) is dropped at
+    // once, before the loop turns again. The peer, a plain blocking socket that only starts reading
+    // afterwards, must see every byte and then the FIN, as it would from an epoll program.
+    bounded(30, || {
+        let listener = std::net::TcpListener::bind(localhost()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let data = pattern(3, 40_000);
+        let Some(rt) = uring(64, 4096) else { return };
+        rt.block_on({
+            let data = data.clone();
+            async move {
+                let client = TcpStream::connect(addr).await.unwrap();
+                client.write_all(&data).await.unwrap();
+                client.write_all(b"end").await.unwrap();
+                client.shutdown(std::net::Shutdown::Write).unwrap();
+            }
+        });
+        drop(rt);
+        let (mut peer, _) = listener.accept().unwrap();
+        peer.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut got = Vec::new();
+        io::Read::read_to_end(&mut peer, &mut got).unwrap();
+        assert_eq!(got.len(), data.len() + 3, "bytes lost at shutdown");
+        assert!(got[..data.len()] == data[..] && got.ends_with(b"end"));
+    });
+}

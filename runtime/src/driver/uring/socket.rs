@@ -414,7 +414,10 @@ impl UringDriver {
 
     /// A send completion: continue a short send, start the next one, or record the error.
     pub(super) fn on_send(&mut self, key: usize, res: i32, mut buf: Vec<u8>, start: usize) {
-        let closing = self.closing;
+        if self.closing {
+            self.finish_send_at_shutdown(key, res, &buf[start..]);
+            return;
+        }
         let s = &mut self.sockets[key];
         s.send = None;
         if res < 0 || (res == 0 && start < buf.len()) {
@@ -422,7 +425,7 @@ impl UringDriver {
             s.in_flight = 0;
             s.pending.clear();
             s.shutdown_after_send = None;
-        } else if !closing && start + (res as usize) < buf.len() {
+        } else if start + (res as usize) < buf.len() {
             let fd = s.fd;
             let k = self.submit_send(key, fd, buf, start + res as usize);
             self.sockets[key].send = Some(k);
@@ -433,12 +436,10 @@ impl UringDriver {
             if buf.capacity() <= KEEP_SPARE && s.spare.capacity() == 0 && !s.released {
                 s.spare = buf;
             }
-            if !closing {
-                self.start_send(key);
-            }
+            self.start_send(key);
         }
         let s = &mut self.sockets[key];
-        if s.send.is_none() && !closing {
+        if s.send.is_none() {
             if let Some(how) = s.shutdown_after_send.take() {
                 let fd = s.fd;
                 self.submit_shutdown(key, fd, how);
@@ -447,6 +448,39 @@ impl UringDriver {
         let s = &mut self.sockets[key];
         if let Some(w) = s.writer.take() {
             self.woken.push(w);
+        }
+    }
+
+    /// The driver is being dropped (its loop will not turn again) and a send of socket `key` completed,
+    /// most often as `ECANCELED`. Bytes `poll_send` accepted were promised to the peer, exactly as bytes
+    /// in the kernel's send buffer are when an epoll program closes its socket. So hand what is left of
+    /// this send, then the socket's `pending` bytes, to the kernel now with plain non-blocking `send`s,
+    /// then make the shutdown a `poll_shutdown` asked for. What the kernel's own buffer has no room for
+    /// (a peer that stopped reading) is dropped: nothing can wait for a loop that has ended.
+    fn finish_send_at_shutdown(&mut self, key: usize, res: i32, sent_from: &[u8]) {
+        let s = &mut self.sockets[key];
+        s.send = None;
+        s.in_flight = 0;
+        let rest = match res {
+            n if n >= 0 => &sent_from[(n as usize).min(sent_from.len())..],
+            n if n == -libc::ECANCELED => sent_from,
+            _ => {
+                // A real error: the peer will never see these bytes, nor those behind them.
+                s.pending.clear();
+                s.shutdown_after_send = None;
+                return;
+            }
+        };
+        let pending = std::mem::take(&mut s.pending);
+        let fd = s.fd;
+        if send_now(fd, rest) && send_now(fd, &pending) {
+            if let Some(how) = s.shutdown_after_send.take() {
+                // SAFETY: `fd` is this socket's open descriptor: the op whose completion this is named it,
+                // so the slot has not closed it (rule 5).
+                unsafe {
+                    libc::shutdown(fd, how);
+                }
+            }
         }
     }
 
@@ -673,4 +707,29 @@ impl UringDriver {
             self.woken.push(w);
         }
     }
+}
+
+/// Write all of `bytes` to `fd` without waiting (the driver is shutting down). Returns whether they all
+/// went into the kernel's send buffer.
+fn send_now(fd: RawFd, mut bytes: &[u8]) -> bool {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is a live slice for the whole call and the kernel only reads `bytes.len()` bytes
+        // from it; `fd` is an open descriptor (see the caller).
+        let n = unsafe {
+            libc::send(
+                fd,
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
+        if n > 0 {
+            bytes = &bytes[n as usize..];
+        } else if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        } else {
+            return false;
+        }
+    }
+    true
 }
