@@ -346,3 +346,110 @@ fn bytes_written_just_before_the_runtime_ends_reach_the_peer() {
         assert!(got[..data.len()] == data[..] && got.ends_with(b"end"));
     });
 }
+
+/// A sender in another process (Python), so the 10,000 server-side descriptors do not count against
+/// this process's open-files limit: it accepts `n` connections, and only when all are open writes to
+/// each its number (4 bytes, little endian), `len` pattern bytes, the number again, then closes.
+const MANY_SENDER: &str = r#"
+import resource, selectors, socket, struct, sys
+n, length = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+body = bytes(((i * 31) & 0xff) ^ ((i >> 8) & 0xff) for i in range(length))
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(4096)
+print(ls.getsockname()[1], flush=True)
+conns = []
+while len(conns) < n:
+    c, _ = ls.accept()
+    c.setblocking(False)
+    conns.append(c)
+sel = selectors.DefaultSelector()
+for i, c in enumerate(conns):
+    sel.register(c, selectors.EVENT_WRITE, [c, memoryview(struct.pack("<I", i) + body + struct.pack("<I", i))])
+left = n
+while left:
+    for key, _ in sel.select(timeout=30):
+        c, rest = key.data
+        try:
+            sent = c.send(rest)
+        except BlockingIOError:
+            continue
+        key.data[1] = rest = rest[sent:]
+        if not len(rest):
+            sel.unregister(c)
+            c.close()
+            left -= 1
+"#;
+
+/// Raise this process's open-files soft limit to the hard one; returns the new soft limit.
+fn raise_nofile() -> u64 {
+    let (_, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((1024, 1024));
+    match rlimit::setrlimit(rlimit::Resource::NOFILE, hard, hard) {
+        Ok(()) => hard,
+        Err(_) => rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft),
+    }
+}
+
+#[test]
+fn ten_thousand_connections_share_a_small_buffer_ring_and_lose_no_byte() {
+    // 10,000 connections open at once, then every one receives 2 KiB + 8 bytes at the same moment, into
+    // a ring of 32 buffers of 1 KiB: receives run dry (ENOBUFS) over and over, are re-armed as reads
+    // give buffers back, and every byte still arrives in order on its own connection.
+    const LEN: usize = 2048;
+    let nofile = raise_nofile();
+    let conns = 10_000.min(nofile.saturating_sub(100) as usize);
+    if conns < 10_000 {
+        eprintln!("open-files hard limit {nofile}: testing {conns} connections instead of 10,000");
+    }
+    let mut sender = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(MANY_SENDER)
+        .arg(conns.to_string())
+        .arg(LEN.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the sender");
+    let mut port = String::new();
+    io::BufRead::read_line(
+        &mut io::BufReader::new(sender.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", port.trim()).parse().unwrap();
+    on_uring(120, 32, 1024, move || async move {
+        let body: Vec<u8> = (0..LEN).map(|i| (i * 31) as u8 ^ (i >> 8) as u8).collect();
+        let body = std::rc::Rc::new(body);
+        let mut readers = JoinSet::new();
+        for _ in 0..conns {
+            let conn = TcpStream::connect(addr).await.unwrap();
+            let body = body.clone();
+            readers.spawn(async move {
+                let mut got = vec![0u8; LEN + 8];
+                conn.read_exact(&mut got).await.unwrap();
+                let id = u32::from_le_bytes(got[..4].try_into().unwrap());
+                assert_eq!(
+                    &got[LEN + 4..],
+                    &id.to_le_bytes(),
+                    "connection {id}: trailer"
+                );
+                assert!(got[4..LEN + 4] == body[..], "connection {id}: bytes differ");
+                let mut rest = [0u8; 1];
+                assert_eq!(conn.read(&mut rest).await.unwrap(), 0, "then the end");
+                id
+            });
+        }
+        let mut seen = vec![false; conns];
+        while let Some(r) = readers.join_next().await {
+            let id = r.unwrap() as usize;
+            assert!(!seen[id], "connection {id} twice");
+            seen[id] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+        let starved = current_stats().unwrap().receives_starved;
+        assert!(starved > 0, "the ring never ran dry");
+        eprintln!("{conns} connections; receives re-armed after ENOBUFS: {starved}");
+    });
+    assert!(sender.wait().unwrap().success(), "the sender failed");
+}

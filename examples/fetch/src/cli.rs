@@ -10,6 +10,7 @@ use crate::shard::Shard;
 use clap::Parser;
 use spool_client::tls::Certificate;
 use spool_dns::{parse_server_addr, ResolvePin};
+use spool_runtime::Driver;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -113,6 +114,11 @@ struct Args {
     /// stays exact. -c is the total over all loops. 0 = one per CPU.
     #[arg(long = "threads", value_name = "N", default_value_t = 1)]
     threads: usize,
+
+    /// I/O driver of every event loop: epoll, io_uring, or auto (io_uring when the kernel offers
+    /// all it needs, else epoll). Default: $SPOOL_DRIVER, else epoll. The summary names the one used.
+    #[arg(long = "driver", value_name = "NAME")]
+    driver: Option<String>,
 
     /// Fetch only the URLs whose origin hash modulo N is K (split one list over N machines
     /// without coordination; the hash is FNV-1a 64 of the lower-case scheme://host:port).
@@ -238,6 +244,8 @@ pub struct Config {
     pub resolve: Vec<ResolvePin>,
     /// Event loops to run (≥ 1; `--threads 0` already turned into the CPU count).
     pub threads: usize,
+    /// `--driver` (else `SPOOL_DRIVER`, else epoll); `Auto` is resolved when the runtime is built.
+    pub driver: Driver,
     /// `--shard K/N` (`0/1`: every URL).
     pub shard: Shard,
     /// `--max-redirects` (`None`: the client's default, 10).
@@ -369,6 +377,15 @@ fn check(a: Args) -> Result<Config, UsageError> {
         ));
     }
     let proxy = crate::proxy::choose(a.proxy, a.noproxy, |name| std::env::var(name).ok())?;
+    let driver = match a.driver.as_deref() {
+        None => Driver::from_env()
+            .map_err(|e| UsageError(e.to_string().trim_start_matches("spool: ").to_string()))?,
+        Some(name) => Driver::from_name(name).ok_or_else(|| {
+            UsageError(format!(
+                "invalid --driver {name:?}: expected epoll, io_uring or auto"
+            ))
+        })?,
+    };
     let threads = match a.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -400,6 +417,7 @@ fn check(a: Args) -> Result<Config, UsageError> {
         dns_servers,
         resolve,
         threads,
+        driver,
         shard,
         max_redirects: a.max_redirects,
         decompress: !a.raw,

@@ -26,6 +26,7 @@ use crate::queue::Enqueue;
 use crate::threads::share;
 use crate::worker::{self, LoopReport, WorkerArgs};
 use crate::{rlimit, run};
+use spool_runtime::Driver;
 use std::ffi::OsString;
 use std::future::poll_fn;
 use std::process::ExitCode;
@@ -243,6 +244,13 @@ pub fn worker(args: &[OsString]) -> ExitCode {
             return usage(format!("cannot use --save-dir {dir:?}: {e}"));
         }
     }
+    let driver = match crate::runtime(config.driver) {
+        Ok(rt) => rt.stats().driver,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // First the exit on a second signal (it checks the flag before the flag is set), then the flag.
@@ -254,7 +262,7 @@ pub fn worker(args: &[OsString]) -> ExitCode {
         eprintln!("fetch: could not raise the open-files limit: {e}");
     }
     let started = Instant::now();
-    let reports = run_loops(&config, &args, nofile, &stop);
+    let reports = run_loops(&config, driver, &args, nofile, &stop);
     let mut total = LoopReport::default();
     let mut errors = Vec::new();
     for r in reports {
@@ -266,7 +274,7 @@ pub fn worker(args: &[OsString]) -> ExitCode {
     }
     eprintln!(
         "{} results_written={} already_done={} dead_lettered={}",
-        progress::summary(&total.tally, started.elapsed(), Default::default()),
+        progress::summary(&total.tally, started.elapsed(), Default::default(), driver),
         total.written,
         total.already_done,
         total.dead_lettered
@@ -281,9 +289,11 @@ pub fn worker(args: &[OsString]) -> ExitCode {
     }
 }
 
-/// One worker loop per `--threads`, consumer names `C` (one loop) or `C-0`, `C-1`, … .
+/// One worker loop per `--threads`, each on a runtime with `driver`, consumer names `C` (one loop) or
+/// `C-0`, `C-1`, … .
 fn run_loops(
     config: &Config,
+    driver: Driver,
     args: &WorkerArgs,
     nofile: u64,
     stop: &Arc<AtomicBool>,
@@ -310,14 +320,18 @@ fn run_loops(
                     window: run::Settings::window_for(budget.concurrency),
                     fd_patience: config.connect_timeout,
                 };
-                scope.spawn(move || {
-                    spool_runtime::block_on(worker::work(
+                scope.spawn(move || match crate::runtime(driver) {
+                    Ok(rt) => rt.block_on(worker::work(
                         config,
                         &args,
                         settings,
                         budget.connections,
                         stop,
-                    ))
+                    )),
+                    Err(e) => LoopReport {
+                        error: Some(e.0),
+                        ..LoopReport::default()
+                    },
                 })
             })
             .collect();

@@ -49,6 +49,7 @@ use input::{Input, Route};
 use outcome::Outcome;
 use output::Output;
 use progress::{Progress, Tally};
+use spool_runtime::{Driver, Runtime};
 use std::io;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -74,11 +75,18 @@ fn main() -> ExitCode {
     if let Some(e) = raise_error {
         eprintln!("fetch: could not raise the open-files limit: {e}");
     }
+    // Built first, so that an io_uring the kernel refuses is a usage error before anything is read.
+    let rt = match runtime(config.driver) {
+        Ok(rt) => rt,
+        Err(e) => return usage(e),
+    };
+    let driver = rt.stats().driver;
     let started = Instant::now();
     let ran = if config.threads > 1 {
-        threads::fetch(&config, nofile, started)
+        drop(rt);
+        threads::fetch(&config, driver, nofile, started)
     } else {
-        spool_runtime::block_on(fetch_all(&config, nofile, started))
+        rt.block_on(fetch_all(&config, driver, nofile, started))
     };
     match ran {
         Ok(code) => code,
@@ -88,6 +96,14 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A runtime on `driver` (`Auto` is resolved here: `stats().driver` says which one was taken).
+fn runtime(driver: Driver) -> Result<Runtime, cli::UsageError> {
+    Runtime::builder()
+        .driver(driver)
+        .build()
+        .map_err(|e| cli::UsageError(format!("cannot use --driver {}: {e}", driver.name())))
 }
 
 fn usage(e: cli::UsageError) -> ExitCode {
@@ -107,7 +123,12 @@ fn bad_path(what: &str, path: &std::path::Path, e: io::Error) -> Fatal {
     Fatal::Usage(cli::UsageError(format!("cannot use {what} {path:?}: {e}")))
 }
 
-async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<ExitCode, Fatal> {
+async fn fetch_all(
+    config: &Config,
+    driver: Driver,
+    nofile: u64,
+    started: Instant,
+) -> Result<ExitCode, Fatal> {
     // Before the output file is created (truncated): a usage error must leave no trace.
     if let Some(dir) = &config.save_dir {
         std::fs::create_dir_all(dir).map_err(|e| bad_path("--save-dir", dir, e))?;
@@ -127,18 +148,19 @@ async fn fetch_all(config: &Config, nofile: u64, started: Instant) -> Result<Exi
         concurrency: config.concurrency,
     };
     let (finish, tls) = fetch_lane(config, lane, output, started).await?;
-    Ok(finish_run(&finish, tls, started))
+    Ok(finish_run(&finish, tls, driver, started))
 }
 
 /// The summary line and the exit status of a whole run.
 fn finish_run(
     finish: &run::Finish,
     tls: spool_client::tls::HandshakeStats,
+    driver: Driver,
     started: Instant,
 ) -> ExitCode {
     eprintln!(
         "{}",
-        progress::summary(&finish.tally, started.elapsed(), tls)
+        progress::summary(&finish.tally, started.elapsed(), tls, driver)
     );
     if let Some(e) = &finish.input_error {
         eprintln!("fetch: reading the input stopped early: {e}");

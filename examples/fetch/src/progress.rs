@@ -14,6 +14,7 @@
 
 use crate::outcome::{Outcome, KINDS};
 use spool_client::tls::HandshakeStats;
+use spool_runtime::Driver;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -141,8 +142,9 @@ impl Progress {
     }
 }
 
-/// The final summary line (without newline); `tls`: the client's handshake counts.
-pub fn summary(tally: &Tally, wall: Duration, tls: HandshakeStats) -> String {
+/// The final summary line (without newline); `tls`: the client's handshake counts; `driver`: the I/O
+/// driver the loops ran on.
+pub fn summary(tally: &Tally, wall: Duration, tls: HandshakeStats, driver: Driver) -> String {
     let secs = wall.as_secs_f64();
     let mut s = format!(
         "fetch: urls={} ok={} http_err={} err={} (",
@@ -176,7 +178,12 @@ pub fn summary(tally: &Tally, wall: Duration, tls: HandshakeStats) -> String {
         }
         None => s.push_str(" peak_rss_mib=?"),
     }
-    let _ = write!(s, " fd_retries={}", tally.fd_retries);
+    let _ = write!(
+        s,
+        " fd_retries={} driver={}",
+        tally.fd_retries,
+        driver.name()
+    );
     let handshakes = tls.full + tls.resumed;
     if handshakes > 0 {
         let _ = write!(
@@ -212,7 +219,12 @@ mod tests {
         nf.status = Some(404);
         t.add(&nf);
         t.add(&Outcome::failed(2, "u".into(), Kind::Timeout, "timed out"));
-        let s = summary(&t, Duration::from_millis(500), HandshakeStats::default());
+        let s = summary(
+            &t,
+            Duration::from_millis(500),
+            HandshakeStats::default(),
+            Driver::Epoll,
+        );
         assert!(
             s.starts_with("fetch: urls=3 ok=1 http_err=1 err=1 (invalid_url=0 "),
             "{s}"
@@ -226,6 +238,7 @@ mod tests {
         assert_eq!(s.matches(" ok=").count(), 1);
         assert_eq!(s.matches(" err=").count(), 1);
         assert!(!s.contains("(err") && !s.contains(" errors="));
+        assert!(s.contains(" fd_retries=0 driver=epoll"), "{s}");
         // No https, no TLS figures.
         assert!(!s.contains("tls_"), "{s}");
     }
@@ -236,8 +249,16 @@ mod tests {
             full: 1,
             resumed: 3,
         };
-        let s = summary(&Tally::default(), Duration::from_secs(1), tls);
-        assert!(s.ends_with(" tls_handshakes=4 tls_resumed=75%"), "{s}");
+        let s = summary(
+            &Tally::default(),
+            Duration::from_secs(1),
+            tls,
+            Driver::IoUring,
+        );
+        assert!(
+            s.ends_with(" driver=io_uring tls_handshakes=4 tls_resumed=75%"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -24,8 +24,9 @@ use crate::input::Route;
 use crate::output::Output;
 use crate::progress::Tally;
 use crate::run::Finish;
-use crate::{bad_path, fetch_lane, finish_run, Fatal, Lane};
+use crate::{bad_path, fetch_lane, finish_run, runtime, Fatal, Lane};
 use spool_client::tls::HandshakeStats;
+use spool_runtime::Driver;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
@@ -41,8 +42,13 @@ pub fn share(total: usize, k: usize, n: usize) -> usize {
     (total / n + usize::from(k < total % n)).max(1)
 }
 
-/// Run `config.threads` lanes and wait for all of them.
-pub fn fetch(config: &Config, nofile: u64, started: Instant) -> Result<ExitCode, Fatal> {
+/// Run `config.threads` lanes, each on a runtime with `driver`, and wait for all of them.
+pub fn fetch(
+    config: &Config,
+    driver: Driver,
+    nofile: u64,
+    started: Instant,
+) -> Result<ExitCode, Fatal> {
     let n = config.threads;
     match &config.source {
         Source::Demo { .. } => {
@@ -98,7 +104,8 @@ pub fn fetch(config: &Config, nofile: u64, started: Instant) -> Result<ExitCode,
                     .name(format!("fetch-loop-{k}"))
                     .spawn_scoped(scope, move || {
                         let out = move |_demo: bool| Ok(Output::lines(tx, eager));
-                        spool_runtime::block_on(fetch_lane(config, lane, out, started))
+                        let rt = runtime(driver).map_err(|e| e.0)?;
+                        rt.block_on(fetch_lane(config, lane, out, started))
                             .map_err(|e| describe(&e))
                     })
                     .expect("spawning a loop thread")
@@ -140,7 +147,7 @@ pub fn fetch(config: &Config, nofile: u64, started: Instant) -> Result<ExitCode,
         eprintln!("fetch: {e}");
         return Ok(ExitCode::from(1));
     }
-    Ok(finish_run(&total, tls, started))
+    Ok(finish_run(&total, tls, driver, started))
 }
 
 fn describe(e: &Fatal) -> String {

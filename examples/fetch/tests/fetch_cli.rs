@@ -85,7 +85,58 @@ fn help_lists_every_flag_and_exits_0() {
         "--ca-file",
         "--dns-server",
         "--resolve",
+        "--threads",
+        "--driver",
     ] {
         assert!(ran.stdout.contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn a_driver_that_is_not_one_is_a_usage_error() {
+    let url = "http://127.0.0.1:9/";
+    assert_usage_error(&["--driver", "kqueue", url], "--driver");
+    assert_usage_error(&["--driver", "kqueue", url], "kqueue");
+    // The environment's default is checked the same way.
+    let ran = fetch_util::run_with(
+        &[url],
+        None,
+        Some("SPOOL_DRIVER=kqueue"),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(ran.code(), 2, "{ran:?}");
+    assert!(ran.stderr.contains("SPOOL_DRIVER=\"kqueue\""), "{ran:?}");
+}
+
+#[test]
+fn the_summary_names_the_driver_that_ran() {
+    let driver_in = |ran: &fetch_util::Ran| {
+        let summary = ran.stderr.lines().last().unwrap_or_default().to_string();
+        summary
+            .split_whitespace()
+            .find_map(|t| t.strip_prefix("driver="))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no driver= in {summary:?}"))
+    };
+    let epoll = run(&["--demo", "20", "--driver", "epoll"]);
+    assert_eq!(epoll.code(), 0, "{epoll:?}");
+    assert_eq!(driver_in(&epoll), "epoll");
+    // Auto is resolved: the summary says which driver it took, never "auto".
+    let auto = run(&["--demo", "20", "--driver", "auto"]);
+    assert_eq!(auto.code(), 0, "{auto:?}");
+    let took = driver_in(&auto);
+    assert!(took == "epoll" || took == "io_uring", "{took}");
+    // An explicit io_uring runs on io_uring, or (where the kernel refuses it, and only there: then Auto
+    // took epoll) is a usage error naming the reason; never a silent fallback.
+    let uring = run(&["--demo", "20", "--driver", "io_uring"]);
+    if took == "io_uring" {
+        assert_eq!(uring.code(), 0, "{uring:?}");
+        assert_eq!(driver_in(&uring), "io_uring");
+    } else {
+        assert_eq!(uring.code(), 2, "{uring:?}");
+        assert!(
+            uring.stderr.contains("cannot use --driver io_uring: "),
+            "{uring:?}"
+        );
     }
 }
