@@ -304,14 +304,17 @@ impl UringDriver {
         unparked
     }
 
-    /// Re-arm receives that ran out of buffers, as many as there are buffers to receive into.
+    /// Re-arm receives that ran out of buffers, as many as there are buffers to receive into. (Re-arming
+    /// a receive takes no buffer until bytes land, so `available` does not drop as we go: without the
+    /// budget, one free buffer would re-arm every starved socket and all but one would run dry again.)
     fn rearm_starved(&mut self) {
-        while let Some(&s) = self.starved.front() {
-            if self.bufs().available() == 0 {
+        let mut budget = self.bufs().available();
+        while budget > 0 {
+            let Some(s) = self.starved.pop_front() else {
                 break;
-            }
-            self.starved.pop_front();
+            };
             self.rearm(s);
+            budget -= 1;
         }
     }
 }
