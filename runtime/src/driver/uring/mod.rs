@@ -36,11 +36,11 @@
 //!    an `IORING_OP_CLOSE` after the last completion. So an fd number cannot be reused by a new socket
 //!    while an op on the old one is still in flight; completions find their op by key, never by fd.
 //! 6. **Dropping the driver** cancels everything (`ASYNC_CANCEL_ANY`), waits until every op's final
-//!    completion has arrived, and only then unregisters and unmaps the buffer ring. A cancelled send's
-//!    unsent bytes (and any written after them) go to the kernel with plain non-blocking `send`s, and a
-//!    shutdown waiting behind them is made, so what a task wrote before the runtime ended reaches the peer
-//!    as it would on epoll, where the bytes sit in the kernel's send buffer when the fd is closed. If the kernel does
-//!    not finish within a few seconds, the memory is leaked rather than freed under the kernel.
+//!    completion has arrived, and only then unregisters and unmaps the buffer ring. If the kernel does
+//!    not finish within a few seconds, the memory is leaked rather than freed under the kernel. A
+//!    cancelled send's unsent bytes (and any written after them) go to the kernel with plain non-blocking
+//!    `send`s, and a shutdown waiting behind them is made, so what a task wrote before the runtime ended
+//!    reaches the peer as it would on epoll, where the bytes sit in the kernel's send buffer at close.
 //!
 //! # One submission per turn
 //! SQEs queued while tasks run sit in the submission queue until step 3 of the loop, where one
