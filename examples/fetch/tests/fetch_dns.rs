@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use support_dns::{loopback_for, TestDns, TYPE_A};
+use support_dns::{loopback_for, Fault, TestDns, TYPE_A};
 
 /// The wildcard answers spread names over 127.0.0.1 ..= 127.0.0.SPREAD.
 const SPREAD: u8 = 4;
@@ -185,6 +185,14 @@ fn lookups_that_run_out_of_descriptors_wait_and_retry() {
     const NAMES: usize = 300;
     let dns = TestDns::start();
     dns.wildcard("test", SPREAD);
+    // Each answer comes 20 ms late, so the planned lookups really are in flight together and hold
+    // their sockets at once; instant answers from loopback might never need more than a few.
+    for i in 0..NAMES {
+        dns.fault(
+            &format!("e{i}.test"),
+            Fault::Delay(Duration::from_millis(20)),
+        );
+    }
     let server = HostEcho::start(&loopbacks(SPREAD));
     let list: String = (0..NAMES)
         .map(|i| format!("http://e{i}.test:{}/\n", server.port))
