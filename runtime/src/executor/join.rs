@@ -1,5 +1,5 @@
-//! `JoinHandle` and `JoinError`: how a task's result (or its panic, or its cancellation) reaches whoever
-//! awaits it.
+//! `JoinHandle`: how a task's result (or its panic, or its cancellation, as a [`JoinError`]) reaches
+//! whoever awaits it.
 //!
 //! A `JoinHandle` holds a reference to the task's own allocation (see [`super::raw`]): the output waits
 //! there until the handle takes it. If the task is dropped before it finishes (abort, or the end of
@@ -9,9 +9,10 @@
 //! wrapped so that its outcome is handed to the sink exactly once, and a [`SinkGuard`] reports
 //! "cancelled" if the wrapper is dropped first.
 
+use super::join_error::JoinError;
+
 use super::current;
 use super::JoinRef;
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -50,85 +51,6 @@ impl<T, S: Sink<T>> Drop for SinkGuard<T, S> {
         }
     }
 }
-
-/// Why a task produced no value.
-pub struct JoinError {
-    repr: Repr,
-}
-
-enum Repr {
-    Cancelled,
-    /// Boxed twice so that a `JoinError` is one pointer wide: every task's allocation has room for a
-    /// `Result<Output, JoinError>`, and panics are rare enough to afford the extra allocation.
-    Panic(Box<Box<dyn Any + Send + 'static>>),
-}
-
-impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
-        JoinError {
-            repr: Repr::Cancelled,
-        }
-    }
-
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError {
-            repr: Repr::Panic(Box::new(payload)),
-        }
-    }
-
-    /// The task was aborted, or dropped when its runtime stopped.
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
-    }
-
-    /// The task panicked.
-    pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
-    }
-
-    /// The panic payload, to re-raise with `std::panic::resume_unwind`.
-    ///
-    /// # Panics
-    /// If the task did not panic.
-    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        match self.repr {
-            Repr::Panic(p) => *p,
-            Repr::Cancelled => panic!("JoinError::into_panic called on a cancelled task"),
-        }
-    }
-
-    fn panic_message(&self) -> Option<&str> {
-        match &self.repr {
-            Repr::Panic(p) => {
-                // Through both boxes to the payload itself (a `Box` is `Any` too, so stop at the `dyn`).
-                let payload: &(dyn Any + Send) = &***p;
-                payload
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            }
-            Repr::Cancelled => None,
-        }
-    }
-}
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => f.write_str("task was cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked: {msg}"),
-            (Repr::Panic(_), None) => f.write_str("task panicked"),
-        }
-    }
-}
-
-impl fmt::Debug for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "JoinError({self})")
-    }
-}
-
-impl std::error::Error for JoinError {}
 
 /// An owned permission to await a spawned task's result, or to abort it.
 ///

@@ -5,7 +5,8 @@
 //! result is O(1) however many tasks are in flight: nothing polls the tasks one by one.
 
 use super::current;
-use super::join::{JoinError, Sink};
+use super::join::Sink;
+use super::join_error::JoinError;
 use super::spawn::spawn_with_sink;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

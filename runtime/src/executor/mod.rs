@@ -24,6 +24,7 @@ pub(crate) mod coop;
 pub(crate) mod current;
 pub(crate) mod diag;
 pub(crate) mod join;
+pub(crate) mod join_error;
 pub(crate) mod join_set;
 mod raw;
 pub(crate) mod spawn;
@@ -142,7 +143,7 @@ impl Executor {
     {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
-        let (registered, first_poll, join) = raw::spawn(future, entry.key(), self);
+        let (registered, first_poll, join) = raw::spawn(future, entry.key(), &self.shared);
         entry.insert(Entry::new(registered, label));
         drop(tasks);
         self.ready
@@ -185,7 +186,7 @@ impl Executor {
         let mut ready = self.ready.borrow_mut();
         for notified in remote.drain(..) {
             // Every entry of our queue is one of our tasks (wakes queue a task on its own `Shared`).
-            match notified.into_local(self) {
+            match notified.into_local(&self.shared) {
                 Ok(task) => ready.push_back(Runnable::Task(task)),
                 Err(_) => unreachable!("a task woken into another runtime's queue"),
             }

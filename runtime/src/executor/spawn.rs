@@ -8,7 +8,8 @@
 //! (its sink) instead of keeping it for a `JoinHandle`.
 
 use super::current;
-use super::join::{JoinError, JoinHandle, Sink, SinkGuard};
+use super::join::{JoinHandle, Sink, SinkGuard};
+use super::join_error::JoinError;
 use super::task_info::TaskLabel;
 use super::Executor;
 use std::borrow::Cow;

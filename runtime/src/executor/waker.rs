@@ -1,7 +1,8 @@
 //! Wakes: how "this task can make progress" travels back to the loop.
 //!
 //! A task's `Waker` is built over its raw cell (see [`super::raw`]); waking it sets the task's `SCHEDULED`
-//! flag and, if that flag was clear, hands a queue entry to [`schedule`], which delivers it:
+//! flag and, if that flag was clear, hands a queue entry to the [`Schedule`] in the task's header: this
+//! module's [`Shared`], which delivers it:
 //! - on the loop's own thread, straight onto the executor's ready queue (no lock);
 //! - from any other thread (or when the loop is not running), onto [`Shared`]'s remote queue under a
 //!   mutex, then the driver's unparker makes a blocked `epoll_wait` return so the loop picks it up.
@@ -10,7 +11,7 @@
 //! that goes the same two ways.
 
 use super::current;
-use super::raw::Notified;
+use super::raw::{Notified, Schedule};
 use crate::driver::Unparker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -101,23 +102,25 @@ impl Shared {
     }
 }
 
-/// Deliver a woken task to its ready queue (the raw waker calls this once `SCHEDULED` was set).
-pub(crate) fn schedule(task: Notified) {
-    // Fast path: we are on the thread running this very runtime.
-    let mut task = Some(task);
-    current::try_with(|ex| {
-        if let Some(t) = task.take() {
-            match t.into_local(ex) {
-                Ok(local) => ex.push_ready(local),
-                Err(t) => task = Some(t),
+impl Schedule for Shared {
+    /// Deliver a woken task to its ready queue (the raw waker calls this once `SCHEDULED` was set).
+    fn schedule(&self, task: Notified) {
+        // Fast path: we are on the thread running this very runtime.
+        let mut task = Some(task);
+        current::try_with(|ex| {
+            if let Some(t) = task.take() {
+                match t.into_local(ex.shared()) {
+                    Ok(local) => ex.push_ready(local),
+                    Err(t) => task = Some(t),
+                }
             }
+        });
+        if let Some(task) = task {
+            // Our own strong count on `self`: once the entry is queued the loop may run and free the
+            // task (and with it the task's `Arc` of us) before `push_remote` has finished unparking.
+            let _keep = task.scheduler().clone();
+            self.push_remote(task);
         }
-    });
-    if let Some(task) = task {
-        // Our own strong count on `Shared`: once the entry is queued the loop may run and free the task
-        // (and with it the task's `Arc<Shared>`) before `push_remote` has finished unparking.
-        let shared = task.shared().clone();
-        shared.push_remote(task);
     }
 }
 

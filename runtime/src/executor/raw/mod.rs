@@ -13,7 +13,7 @@
 //!   │ Header  state: AtomicUsize   reference count + flags (below)       any thread │
 //!   │         vtable: &'static     the functions that know the type F    read-only  │
 //!   │         id: usize            the task's key in the executor's slab read-only  │
-//!   │         shared: Arc<Shared>  remote wake queue + unparker          read-only  │
+//!   │         scheduler: Arc<dyn>  where wakes go (the executor's)       read-only  │
 //!   │         join_waker           who awaits the JoinHandle             loop only  │
 //!   ├──────────────────────────────────────────────────────────────────────────────┤
 //!   │ stage   Running(F) | Finished(Result<F::Output, JoinError>) | Consumed  loop only │
@@ -35,15 +35,15 @@
 //! The future and its output may be `!Send`: they live on the loop thread that spawned them. So the rule:
 //! - **the stage and `join_waker` are touched only on the loop thread**, by [`Task`] and [`JoinRef`], both
 //!   `!Send` (they hold a raw pointer), and only while they own a reference;
-//! - **wakers and [`Notified`] touch only `state` and `shared`**, which are atomic or immutable, so they may
-//!   be cloned, woken and dropped on any thread.
+//! - **wakers and [`Notified`] touch only `state` and `scheduler`**, which are atomic or immutable, so they
+//!   may be cloned, woken and dropped on any thread.
 //!
 //! What makes that sound when the *last* reference is dropped on another thread: by then the stage is
 //! `Consumed`. The stage is `Running` only while the slab holds its [`Task`], and `Finished` only while a
 //! `JoinHandle` exists (without one, the output is dropped the moment the task completes); both live on
 //! the loop thread, so while either exists a foreign thread cannot hold the last reference. Freeing the
 //! cell therefore never drops the stage (it is `ManuallyDrop`): it checks `Consumed` in debug builds and
-//! only releases memory, the `Arc<Shared>` and the (empty) join waker, which are `Send`.
+//! only releases memory, the scheduler's `Arc` and the (empty) join waker, which are `Send`.
 //!
 //! # State machine
 //! The flags in `state` (the bits below the reference count):
@@ -75,6 +75,11 @@
 //!
 //! When a task completes, its output goes to the stage (or is dropped at once if no `JoinHandle` exists)
 //! and the `JoinHandle`'s waker is woken; [`JoinRef::poll`] then moves the output out, leaving `Consumed`.
+//!
+//! # What this module knows of the executor
+//! Nothing but the [`Schedule`] trait it defines: a woken task is handed to the scheduler its header holds
+//! (the executor's `Shared`, in `executor/waker.rs`, which knows the ready queues and the threads). So the
+//! imports point one way, from the executor down to here.
 #![allow(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -87,9 +92,7 @@ mod waker;
 
 pub(crate) use join::JoinRef;
 
-use super::join::JoinError;
-use super::waker::Shared;
-use super::Executor;
+use super::join_error::JoinError;
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -108,36 +111,49 @@ const JOIN_INTEREST: usize = 1 << 4;
 const REF_ONE: usize = 1 << 5;
 const REF_MASK: usize = !(REF_ONE - 1);
 
+/// Where a woken task goes: implemented by the layer above (the executor's `Shared`), so that raw tasks
+/// know nothing of ready queues, loops or threads.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Queue `task`, whose wake just set `SCHEDULED`. Called on whatever thread woke it, with `self` being
+    /// the scheduler in `task`'s own header.
+    ///
+    /// `task` is what keeps `self` alive: once the entry is handed to another thread, the loop may run
+    /// the task and free it, and with it the last `Arc` to `self`. An implementation that still needs
+    /// `self` after handing `task` over must first take its own reference (`task.scheduler().clone()`).
+    fn schedule(&self, task: Notified);
+}
+
 /// The untyped front of every task allocation (see the module docs for who may touch which field).
 struct Header {
     state: AtomicUsize,
     vtable: &'static Vtable,
     /// The task's key in the executor's slab, so a finished task can be removed in O(1).
     id: usize,
-    /// Where wakes from other threads go; also identifies the executor that owns the task.
-    shared: Arc<Shared>,
+    /// Where wakes go; also identifies the executor that owns the task (see [`Notified::into_local`]).
+    scheduler: Arc<dyn Schedule>,
     /// The waker of whoever awaits the `JoinHandle`. Loop thread only.
     join_waker: UnsafeCell<Option<Waker>>,
 }
 
-/// Create a task for `future` under slab key `id` of `executor`.
+/// Create a task for `future` under slab key `id` of the executor whose scheduler is `scheduler`.
 ///
 /// Returns three references: the slab's, the ready queue's (the task starts scheduled for its first
 /// poll) and the `JoinHandle`'s.
-pub(crate) fn spawn<F>(
+pub(crate) fn spawn<F, S>(
     future: F,
     id: usize,
-    executor: &Executor,
+    scheduler: &Arc<S>,
 ) -> (Task, Task, JoinRef<F::Output>)
 where
     F: std::future::Future + 'static,
     F::Output: 'static,
+    S: Schedule,
 {
     let header = Header {
         state: AtomicUsize::new(SCHEDULED | JOIN_INTEREST | (3 * REF_ONE)),
         vtable: cell::vtable::<F>(),
         id,
-        shared: executor.shared().clone(),
+        scheduler: scheduler.clone(),
         join_waker: UnsafeCell::new(None),
     };
     let ptr = cell::allocate(header, future);
@@ -307,7 +323,7 @@ pub(crate) struct Notified {
     ptr: NonNull<Header>,
 }
 
-// SAFETY: a `Notified` only reads `shared` (immutable, `Sync`) and changes the atomic count when dropped;
+// SAFETY: a `Notified` only reads `scheduler` (immutable, `Sync`) and changes the atomic count when dropped;
 // reaching the stage requires `into_local`, which proves it runs on the task's own loop thread.
 unsafe impl Send for Notified {}
 
@@ -317,18 +333,21 @@ impl Notified {
         unsafe { self.ptr.as_ref() }
     }
 
-    /// The runtime the task belongs to.
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.header().shared
+    /// The scheduler of the executor the task belongs to.
+    pub(crate) fn scheduler(&self) -> &Arc<dyn Schedule> {
+        &self.header().scheduler
     }
 
-    /// Become a [`Task`] if `executor` is the one that spawned this task, else give `self` back.
+    /// Become a [`Task`] if `owner` is the scheduler this task was spawned with, else give `self` back.
     ///
-    /// The check is what makes this sound: every task's `shared` is its executor's own (see [`spawn`]),
-    /// each executor owns a distinct `Shared`, and an `&Executor` can only exist on the thread that
-    /// created it (it is `!Send` and `!Sync`). So a match proves we are on the task's loop thread.
-    pub(crate) fn into_local(self, executor: &Executor) -> Result<Task, Notified> {
-        if Arc::ptr_eq(self.shared(), executor.shared()) {
+    /// The check is what makes this sound, and the caller's part of it is to pass only the scheduler of
+    /// the executor it is running on: every task's scheduler is its executor's own (see [`spawn`]), each
+    /// executor owns a distinct one, and an executor can only be used on the thread that created it (it
+    /// is `!Send` and `!Sync`). So a match proves we are on the task's loop thread.
+    pub(crate) fn into_local<S: Schedule>(self, owner: &Arc<S>) -> Result<Task, Notified> {
+        // Addresses only (a `dyn` pointer also carries a vtable, which says nothing about identity).
+        let mine = Arc::as_ptr(self.scheduler()).cast::<()>();
+        if std::ptr::eq(mine, Arc::as_ptr(owner).cast::<()>()) {
             let this = ManuallyDrop::new(self); // its reference moves into the `Task`
             Ok(Task { ptr: this.ptr })
         } else {

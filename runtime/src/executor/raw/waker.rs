@@ -1,9 +1,8 @@
 //! The task's `Waker`: a `RawWaker` over the header pointer, so waking needs no allocation of its own.
 //! One static vtable serves every task, since cloning, waking and dropping never need the future's type:
-//! they touch only the header's atomic `state` and its `shared` (so they are fine on any thread).
+//! they touch only the header's atomic `state` and its `scheduler` (so they are fine on any thread).
 
 use super::{add_ref, release, Header, Notified, COMPLETE, SCHEDULED};
-use crate::executor::waker::schedule;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
@@ -36,9 +35,11 @@ unsafe fn waker_clone(data: *const ()) -> RawWaker {
 unsafe fn waker_wake(data: *const ()) {
     // SAFETY: a waker's data pointer is never null (it comes from a `NonNull<Header>`).
     let ptr = unsafe { NonNull::new_unchecked(data.cast_mut().cast::<Header>()) };
-    // SAFETY: the waker's reference keeps the header alive.
-    if set_scheduled(unsafe { ptr.as_ref() }) {
-        schedule(Notified { ptr });
+    // SAFETY: the waker's reference keeps the header alive; it moves into the queue entry below, which
+    // keeps the scheduler alive for as long as `Schedule::schedule` says.
+    let header = unsafe { ptr.as_ref() };
+    if set_scheduled(header) {
+        header.scheduler.schedule(Notified { ptr });
     } else {
         // SAFETY: we own the waker's reference and do not use `ptr` again.
         unsafe { release(ptr) }
@@ -54,7 +55,7 @@ unsafe fn waker_wake_by_ref(data: *const ()) {
     let header = unsafe { ptr.as_ref() };
     if set_scheduled(header) {
         add_ref(header); // the queue entry's own reference
-        schedule(Notified { ptr });
+        header.scheduler.schedule(Notified { ptr });
     }
 }
 
