@@ -66,9 +66,10 @@ fn keeps_going_with_64_descriptors_and_concurrency_500() {
     let dir = Scratch::new("ulimit");
     let n = 3000;
     // Two origins (keep-alive and close ports) so connections keep opening and closing. Each
-    // answer takes 10 ms, so the planned 32 requests really are in flight at once and hold their
-    // sockets together: with instant answers from loopback, a fast machine may never have more
-    // than a few sockets open and the starved run below would never see EMFILE.
+    // answer takes 10 ms and the connection ramp is off, so the planned 32 requests really are in
+    // flight at once and hold their sockets together. (With the default ramp of 4, the close
+    // port, never proven, holds at most 4 unanswered connections while its waiting requests fill
+    // the 32 places: fewer sockets than the starved run below has, so it never saw EMFILE.)
     let list: String = (0..n)
         .map(|i| {
             let url = if i % 2 == 0 {
@@ -86,6 +87,8 @@ fn keeps_going_with_64_descriptors_and_concurrency_500() {
         "-c",
         "500",
         "--per-host",
+        "0",
+        "--ramp",
         "0",
         "--no-progress",
     ];

@@ -49,6 +49,8 @@ pub fn run_starved_of_descriptors(args: &[&str], n: usize, limit: Duration) -> R
     let ran = run_with(args, None, Some(hog), limit);
     assert_eq!(ran.code(), 0, "{}", ran.stderr);
     let s = ran.summary();
+    // Printed so a passing run shows its margin (`--nocapture`).
+    eprintln!("descriptor-starved run: fd_retries={}", s["fd_retries"]);
     assert!(
         s["fd_retries"].parse::<u64>().unwrap() > 0,
         "descriptors never ran out: {}",
