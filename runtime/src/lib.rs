@@ -83,4 +83,4 @@ pub use executor::task_info::{TaskInfo, TaskLabel};
 pub use executor::watch::{SlowPoll, Stall};
 pub use executor::yield_now;
 pub use future::join_all;
-pub use runtime::{block_on, current_stats, tasks, Runtime, Stats};
+pub use runtime::{block_on, current_stats, in_runtime, tasks, Runtime, Stats};

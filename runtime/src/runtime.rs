@@ -229,6 +229,17 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     rt.block_on(future)
 }
 
+/// Whether a runtime is running on this thread (the caller is inside [`block_on`]), so that
+/// [`spawn`](crate::spawn), timers and sockets can be used here.
+///
+/// ```
+/// assert!(!spool_runtime::in_runtime());
+/// spool_runtime::block_on(async { assert!(spool_runtime::in_runtime()) });
+/// ```
+pub fn in_runtime() -> bool {
+    context::try_with_io(|_| current::try_with(|_| ()).is_some()) == Some(true)
+}
+
 /// Counters about the runtime running on this thread, if any.
 pub fn current_stats() -> Option<Stats> {
     context::try_with_io(|io| {

@@ -11,9 +11,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use super::state::{PoolState, Start};
-use super::waiters::WaiterRef;
-use super::{Checkout, Permit};
+use super::state::PoolState;
+use super::waiters::{Given, WaiterRef};
+use super::{sweeper, Checkout, Permit};
 
 /// Resolves when the pool hands this request a connection or permission to open one.
 pub(crate) struct Acquire {
@@ -39,14 +39,11 @@ impl Future for Acquire {
         let polled = self.pool.borrow_mut().poll_waiter(self.waiter, cx);
         match polled {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(start) => {
+            Poll::Ready(given) => {
                 self.done = true;
-                Poll::Ready(match start {
-                    Start::Reused(conn) => Checkout::Reused(conn),
-                    Start::Slot(host) => {
-                        Checkout::New(Permit::new(Rc::downgrade(&self.pool), host))
-                    }
-                    Start::Wait(_) => unreachable!("a waiter is never told to wait again"),
+                Poll::Ready(match given {
+                    Given::Conn(conn) => Checkout::Reused(conn),
+                    Given::Slot(host) => Checkout::New(Permit::new(super::slots(&self.pool), host)),
                 })
             }
         }
@@ -56,7 +53,10 @@ impl Future for Acquire {
 impl Drop for Acquire {
     fn drop(&mut self) {
         if !self.done {
-            self.pool.borrow_mut().cancel(self.waiter, Instant::now());
+            let mut state = self.pool.borrow_mut();
+            if state.cancel(self.waiter, Instant::now()) {
+                sweeper::notify(&mut state);
+            }
         }
     }
 }

@@ -1,81 +1,118 @@
-//! The idle side of the pool: closing connections the pool holds, evicting the oldest idle one,
-//! expiry, and how long a connection may stay idle.
+//! The idle side of the pool: the connections waiting for their next request, as owned parts that
+//! know nothing of the pool around them:
+//! - [`IdleStack`]: one host's idle connections, oldest first; checkout takes the newest;
+//! - [`AgeOrder`]: the idle periods of every host in the order they began, so that the pool can
+//!   close the oldest idle connection anywhere;
+//! - [`idle_lifetime`]: how long a connection may stay idle.
+//!
+//! Which connection is kept, evicted or expired is decided in `state.rs`.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::state::PoolState;
 use super::Pooled;
 
 /// A connection waiting in the pool for its next request.
-pub(super) struct Idle {
-    pub(super) conn: Box<Pooled>,
-    /// Unique over the pool's life: identifies this idle period in `idle_order`.
-    pub(super) seq: u64,
-    pub(super) expires: Instant,
+struct Idle {
+    conn: Box<Pooled>,
+    /// Unique over the pool's life: identifies this idle period in the [`AgeOrder`].
+    seq: u64,
+    expires: Instant,
 }
 
-impl PoolState {
-    /// Closes a connection the pool holds (already out of any idle stack).
-    pub(super) fn close(&mut self, h: usize, mut conn: Box<Pooled>) {
-        conn.permit.disarm();
-        self.release(h);
-        drop(conn);
+/// One host's idle connections, oldest first, so sorted by `seq` (each is pushed with a fresh,
+/// larger one and only ever removed from).
+#[derive(Default)]
+pub(super) struct IdleStack {
+    conns: Vec<Idle>,
+}
+
+impl IdleStack {
+    /// `seq` must be larger than any before it.
+    pub(super) fn push(&mut self, conn: Box<Pooled>, seq: u64, expires: Instant) {
+        debug_assert!(self.conns.last().is_none_or(|last| last.seq < seq));
+        self.conns.push(Idle { conn, seq, expires });
     }
 
-    /// Closes the oldest idle connection of any host; false if none is idle.
-    pub(super) fn evict_oldest_idle(&mut self) -> bool {
-        while let Some((seq, h)) = self.idle_order.pop_front() {
-            let Some(host) = self.hosts.get_mut(h) else {
-                continue;
-            };
-            // A host's idle stack is in `idle_order` order, so its oldest is the first entry.
-            if host.idle.first().map(|i| i.seq) != Some(seq) {
-                continue;
-            }
-            let idle = host.idle.remove(0);
-            self.idle_total -= 1;
-            self.close(h, idle.conn);
-            self.gc_host(h);
-            return true;
-        }
-        false
+    pub(super) fn len(&self) -> usize {
+        self.conns.len()
     }
 
-    /// Closes every idle connection (their runtime is ending).
-    pub(crate) fn close_all_idle(&mut self) {
-        let ids: Vec<usize> = self.hosts.iter().map(|(h, _)| h).collect();
-        for h in ids {
-            while let Some(idle) = self.hosts[h].idle.pop() {
-                self.idle_total -= 1;
-                self.close(h, idle.conn);
-            }
-            self.gc_host(h);
-        }
-        self.idle_order.clear();
+    pub(super) fn is_empty(&self) -> bool {
+        self.conns.is_empty()
     }
 
-    /// Closes expired (or server-closed) idle connections; returns the next expiry.
-    pub(crate) fn sweep(&mut self, now: Instant) -> Option<Instant> {
-        let mut dead = Vec::new();
+    /// The newest (the least likely to have been closed by the server).
+    pub(super) fn pop_newest(&mut self) -> Option<Box<Pooled>> {
+        self.conns.pop().map(|idle| idle.conn)
+    }
+
+    /// The idle period of the oldest.
+    pub(super) fn oldest_seq(&self) -> Option<u64> {
+        self.conns.first().map(|idle| idle.seq)
+    }
+
+    pub(super) fn pop_oldest(&mut self) -> Option<Box<Pooled>> {
+        (!self.conns.is_empty()).then(|| self.conns.remove(0).conn)
+    }
+
+    /// Whether idle period `seq` is still going on here (a binary search: the stack is sorted).
+    pub(super) fn holds(&self, seq: u64) -> bool {
+        self.conns
+            .binary_search_by_key(&seq, |idle| idle.seq)
+            .is_ok()
+    }
+
+    /// Takes out every connection that expired by `now` or that the server closed, handing each to
+    /// `dead`; returns the earliest expiry of those that stay.
+    pub(super) fn take_dead(
+        &mut self,
+        now: Instant,
+        mut dead: impl FnMut(Box<Pooled>),
+    ) -> Option<Instant> {
         let mut next: Option<Instant> = None;
-        for (h, host) in self.hosts.iter_mut() {
-            let mut i = 0;
-            while i < host.idle.len() {
-                let idle = &mut host.idle[i];
-                if idle.expires <= now || !idle.conn.is_reusable() {
-                    dead.push((h, host.idle.remove(i).conn));
-                } else {
-                    next = Some(next.map_or(idle.expires, |n| n.min(idle.expires)));
-                    i += 1;
-                }
+        let mut i = 0;
+        while i < self.conns.len() {
+            let idle = &mut self.conns[i];
+            if idle.expires <= now || !idle.conn.is_reusable() {
+                dead(self.conns.remove(i).conn);
+            } else {
+                next = Some(next.map_or(idle.expires, |n| n.min(idle.expires)));
+                i += 1;
             }
-        }
-        self.idle_total -= dead.len();
-        for (h, conn) in dead {
-            self.close(h, conn);
-            self.gc_host(h);
         }
         next
+    }
+}
+
+/// `(seq, host id)` of idle periods in the order they began. Entries of periods that ended (the
+/// connection was reused or closed) stay behind until skipped or compacted.
+#[derive(Default)]
+pub(super) struct AgeOrder {
+    entries: VecDeque<(u64, usize)>,
+}
+
+impl AgeOrder {
+    pub(super) fn push(&mut self, seq: u64, host: usize) {
+        self.entries.push_back((seq, host));
+    }
+
+    pub(super) fn pop_oldest(&mut self) -> Option<(u64, usize)> {
+        self.entries.pop_front()
+    }
+
+    /// Entries, stale ones included.
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Keeps only the entries for which `alive(seq, host)` holds.
+    pub(super) fn retain(&mut self, mut alive: impl FnMut(u64, usize) -> bool) {
+        self.entries.retain(|&(seq, host)| alive(seq, host));
     }
 }
 

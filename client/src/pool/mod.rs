@@ -21,14 +21,16 @@
 //! - A waiting request that is dropped (timeout, cancellation) gives back whatever it was handed.
 //!
 //! # Layout
-//! - `mod.rs` — [`Pool`], the handle: [`Pool::checkout`], [`checkin`], [`PoolStatus`].
-//! - `state.rs` — the bookkeeping behind it: hosts, slot counts, checkout and checkin.
-//! - `waiters.rs` — requests waiting for a slot: queues, hand-offs, cancellation.
-//! - `idle.rs` — idle connections: eviction of the oldest, expiry, the server's keep-alive hint.
+//! From the top down; each file imports only from the ones below it.
+//! - `mod.rs` — [`Pool`], the handle: [`Pool::checkout`], [`checkin`], [`PoolStatus`]; and the
+//!   [`Slots`] a permit reaches the pool through.
 //! - `acquire.rs` — [`Acquire`], the future of a request waiting for a connection or slot.
+//! - `sweeper.rs` — the task that closes idle connections when they expire.
+//! - `state.rs` — the bookkeeping and every decision: hosts, slot counts, checkout and checkin.
+//! - `waiters.rs` — requests waiting for a slot, and their queues (owned parts of the state).
+//! - `idle.rs` — idle connections: per-host stacks, their age order, the server's keep-alive hint.
 //! - `permit.rs` — [`Permit`], the guard that frees a connection's slots when it is dropped, and
 //!   [`Pooled`], a connection with its permit.
-//! - `sweeper.rs` — the task that closes idle connections when they expire.
 
 mod acquire;
 mod idle;
@@ -41,10 +43,11 @@ pub(crate) use acquire::Acquire;
 pub(crate) use permit::{Permit, Pooled};
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::origin::Origin;
+use permit::Slots;
 use state::{PoolState, Start};
 
 /// Sizes and timeouts of the pool (the client builder fills in the defaults; 0 limits are already
@@ -108,7 +111,7 @@ impl Pool {
         let start = self.state.borrow_mut().start(origin, fresh);
         match start {
             Start::Reused(conn) => Ok(Checkout::Reused(conn)),
-            Start::Slot(host) => Ok(Checkout::New(Permit::new(Rc::downgrade(&self.state), host))),
+            Start::Slot(host) => Ok(Checkout::New(Permit::new(slots(&self.state), host))),
             Start::Wait(waiter) => Err(Acquire::new(self.state.clone(), waiter)),
         }
     }
@@ -126,9 +129,28 @@ impl Pool {
 /// `now`: the current time if the caller just read the clock (saves reading it again).
 pub(crate) fn checkin(mut conn: Box<Pooled>, now: Option<Instant>) {
     conn.release_buffers();
-    let Some(state) = conn.permit.pool() else {
+    let Some(pool) = conn.permit.pool() else {
         return;
     };
-    let now = now.unwrap_or_else(Instant::now);
-    state.borrow_mut().checkin(conn, now);
+    pool.checkin(conn, now.unwrap_or_else(Instant::now));
+}
+
+/// The pool as a permit sees it.
+fn slots(state: &Rc<RefCell<PoolState>>) -> Weak<dyn Slots> {
+    Rc::downgrade(state) as Weak<dyn Slots>
+}
+
+impl Slots for RefCell<PoolState> {
+    fn release(&self, host: usize) {
+        let mut state = self.borrow_mut();
+        state.release(host);
+        state.gc_host(host);
+    }
+
+    fn checkin(&self, conn: Box<Pooled>, now: Instant) {
+        let mut state = self.borrow_mut();
+        if state.checkin(conn, now) {
+            sweeper::notify(&mut state);
+        }
+    }
 }

@@ -6,26 +6,37 @@
 //! response or an aborted task frees its slots through `Drop`, and the next waiting request is
 //! woken. The pool itself, when it closes a connection it holds, disarms the slot and does the
 //! bookkeeping in place (it is already borrowed then).
+//!
+//! This is the pool's bottom floor: it names no other part of the pool. A permit reaches the pool
+//! through the [`Slots`] trait, which the pool's state implements (in `mod.rs`).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::rc::{Rc, Weak};
+use std::time::Instant;
 
-use super::state::PoolState;
 use crate::conn::Connection;
+
+/// What a connection and its permit need from the pool.
+pub(crate) trait Slots {
+    /// A connection of host `host` closed: free its two slots and pass them on.
+    fn release(&self, host: usize);
+    /// `conn` finished a response and may carry another request: hand it to a waiting request, keep
+    /// it idle, or close it. `now`: the current time.
+    fn checkin(&self, conn: Box<Pooled>, now: Instant);
+}
 
 /// The right to keep one connection open to one host.
 pub(crate) struct Permit {
     /// Weak, so that idle connections stored in the pool do not keep it alive: when the client is
     /// dropped, the pool and its idle connections go with it.
-    pool: Weak<RefCell<PoolState>>,
+    pool: Weak<dyn Slots>,
     host: usize,
     armed: bool,
 }
 
 impl Permit {
-    pub(super) fn new(pool: Weak<RefCell<PoolState>>, host: usize) -> Permit {
+    pub(super) fn new(pool: Weak<dyn Slots>, host: usize) -> Permit {
         Permit {
             pool,
             host,
@@ -39,7 +50,7 @@ impl Permit {
     }
 
     /// The pool, if the client still exists.
-    pub(crate) fn pool(&self) -> Option<Rc<RefCell<PoolState>>> {
+    pub(crate) fn pool(&self) -> Option<Rc<dyn Slots>> {
         self.pool.upgrade()
     }
 
@@ -55,9 +66,7 @@ impl Drop for Permit {
             return;
         }
         if let Some(pool) = self.pool.upgrade() {
-            let mut state = pool.borrow_mut();
-            state.release(self.host);
-            state.gc_host(self.host);
+            pool.release(self.host);
         }
     }
 }

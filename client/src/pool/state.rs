@@ -1,48 +1,47 @@
-//! The pool's bookkeeping: per-host idle stacks and wait queues, slot counts, the global queue.
+//! The pool's bookkeeping and its decisions: per-host slot counts, idle stacks and wait queues, the
+//! global queue; what a request gets at checkout, where a finished connection goes at checkin, who
+//! gets a freed slot.
 //!
 //! Everything here runs inside one `RefCell` borrow and never awaits. Connections the pool closes
 //! are disarmed (their [`Permit`](super::Permit) would otherwise borrow the pool again from `Drop`) and
 //! accounted for in place by [`PoolState::release`].
+//!
+//! It is built from owned parts that know nothing of it: the waiters and their queues
+//! (`waiters.rs`), the idle stacks and their age order (`idle.rs`). The decisions that need more than
+//! one part are all in this file.
 //!
 //! Invariants (checked by the tests through [`PoolState::status`] and the limit tests):
 //! - `host.open` counts host slots: connections of the host (open, opening or idle) plus waiters
 //!   holding a host slot while they wait for a global one; `total` counts global slots.
 //! - a host with waiting requests has no idle connection (a finished connection is handed to them);
 //! - while any request waits for a global slot, no connection is idle anywhere.
-//!
-//! The waiting side (queues, wake-ups, cancellation) is in `waiters.rs`, the idle side (eviction,
-//! expiry) in `idle.rs`: both are more `impl PoolState` blocks over the same fields.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use super::idle::{idle_lifetime, Idle};
-use super::waiters::{peek_valid, pop_valid, Wait, Waiter, WaiterRef};
-use super::{sweeper, PoolConfig, PoolStatus, Pooled};
+use super::idle::{idle_lifetime, AgeOrder, IdleStack};
+use super::waiters::{Given, Queue, Wait, WaiterRef, Waiters};
+use super::{PoolConfig, PoolStatus, Pooled};
 use crate::origin::Origin;
 
 /// One origin's connections and waiters.
-pub(super) struct Host {
+struct Host {
     /// The pool key (`scheme://host:port`), to remove the index entry when the host goes away.
-    pub(super) key: Box<str>,
+    key: Box<str>,
     /// Host slots held (see the module invariants).
-    pub(super) open: usize,
-    /// Idle connections, oldest first, so sorted by `seq` (the compaction in `checkin` relies on
-    /// it); checkout pops the newest.
-    pub(super) idle: Vec<Idle>,
-    /// Requests waiting for a host slot, in arrival order (may hold stale entries).
-    pub(super) queue: VecDeque<WaiterRef>,
-    /// Live entries in `queue`.
-    pub(super) waiting: usize,
+    open: usize,
+    idle: IdleStack,
+    /// Requests waiting for a host slot.
+    queue: Queue,
 }
 
 /// What [`PoolState::start`] decided.
-pub(crate) enum Start {
+pub(super) enum Start {
     Reused(Box<Pooled>),
     /// Both slots taken for this host id: open a new connection.
     Slot(usize),
@@ -51,38 +50,39 @@ pub(crate) enum Start {
 
 /// The sweeper task's coordination with the pool (see `sweeper.rs`).
 #[derive(Default)]
-pub(crate) struct SweeperState {
+pub(super) struct SweeperState {
     /// A sweeper task exists for this pool.
-    pub running: bool,
+    pub(super) running: bool,
     /// The sweeper asked to be woken: set by the pool when an earlier expiry appears.
-    pub notified: bool,
-    pub waker: Option<Waker>,
+    pub(super) notified: bool,
+    pub(super) waker: Option<Waker>,
     /// When the sweeper will wake next (`None`: it waits for a notification).
-    pub wake_at: Option<Instant>,
+    pub(super) wake_at: Option<Instant>,
 }
 
 pub(crate) struct PoolState {
-    pub(super) cfg: PoolConfig,
-    pub(super) hosts: Slab<Host>,
-    pub(super) index: HashMap<Box<str>, usize>,
+    cfg: PoolConfig,
+    hosts: Slab<Host>,
+    index: HashMap<Box<str>, usize>,
     /// Global slots held.
-    pub(super) total: usize,
-    pub(super) idle_total: usize,
-    /// `(seq, host)` of idle periods in the order they began; stale entries are skipped.
-    pub(super) idle_order: VecDeque<(u64, usize)>,
-    pub(super) next_seq: u64,
-    pub(super) waiters: Slab<Waiter>,
-    pub(super) global_queue: VecDeque<WaiterRef>,
-    pub(super) global_waiting: usize,
+    total: usize,
+    /// Idle connections over all hosts.
+    idle_total: usize,
+    ages: AgeOrder,
+    /// Source of the unique `seq` of waiters and idle periods.
+    next_seq: u64,
+    waiters: Waiters,
+    /// Requests holding a host slot and waiting for a global one.
+    global_queue: Queue,
     pub(super) sweeper: SweeperState,
     /// Scratch space for building lookup keys without allocating.
-    pub(super) key: String,
+    key: String,
     /// Handed to the sweeper task, which must not keep the pool alive.
-    pub(super) this: Weak<RefCell<PoolState>>,
+    this: Weak<RefCell<PoolState>>,
 }
 
 impl PoolState {
-    pub(crate) fn new(cfg: PoolConfig) -> Rc<RefCell<PoolState>> {
+    pub(super) fn new(cfg: PoolConfig) -> Rc<RefCell<PoolState>> {
         Rc::new_cyclic(|this| {
             RefCell::new(PoolState {
                 cfg,
@@ -90,11 +90,10 @@ impl PoolState {
                 index: HashMap::new(),
                 total: 0,
                 idle_total: 0,
-                idle_order: VecDeque::new(),
+                ages: AgeOrder::default(),
                 next_seq: 0,
-                waiters: Slab::new(),
-                global_queue: VecDeque::new(),
-                global_waiting: 0,
+                waiters: Waiters::default(),
+                global_queue: Queue::default(),
                 sweeper: SweeperState::default(),
                 key: String::new(),
                 this: this.clone(),
@@ -102,16 +101,22 @@ impl PoolState {
         })
     }
 
-    pub(crate) fn status(&self) -> PoolStatus {
+    pub(super) fn status(&self) -> PoolStatus {
+        let host_waiting: usize = self.hosts.iter().map(|(_, h)| h.queue.live()).sum();
         PoolStatus {
             open: self.total,
             idle: self.idle_total,
-            waiting: self.global_waiting + self.hosts.iter().map(|(_, h)| h.waiting).sum::<usize>(),
+            waiting: self.global_queue.live() + host_waiting,
             hosts: self.hosts.len(),
         }
     }
 
-    pub(super) fn seq(&mut self) -> u64 {
+    /// The sweeper's handle on this pool.
+    pub(super) fn weak(&self) -> Weak<RefCell<PoolState>> {
+        self.this.clone()
+    }
+
+    fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
     }
@@ -126,33 +131,37 @@ impl PoolState {
         let id = self.hosts.insert(Host {
             key: key.clone(),
             open: 0,
-            idle: Vec::new(),
-            queue: VecDeque::new(),
-            waiting: 0,
+            idle: IdleStack::default(),
+            queue: Queue::default(),
         });
         self.index.insert(key, id);
         id
     }
 
+    /// Forgets host `h` once nothing refers to it, so that a long list of distinct hosts does not
+    /// grow the pool.
+    pub(super) fn gc_host(&mut self, h: usize) {
+        let unused = self
+            .hosts
+            .get(h)
+            .is_some_and(|host| host.open == 0 && host.queue.live() == 0 && host.idle.is_empty());
+        if unused {
+            let host = self.hosts.remove(h);
+            self.index.remove(&host.key);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------
+    // Checkout: a request arrives, or a waiting one is polled or goes away.
+
     /// A request for `origin` arrives: reuse, open, or wait.
-    pub(crate) fn start(&mut self, origin: &Origin<'_>, fresh: bool) -> Start {
+    pub(super) fn start(&mut self, origin: &Origin<'_>, fresh: bool) -> Start {
         let h = self.host_id(origin);
-        if fresh {
-            while let Some(idle) = self.hosts[h].idle.pop() {
-                self.idle_total -= 1;
-                self.close(h, idle.conn);
-            }
-        } else {
-            while let Some(mut idle) = self.hosts[h].idle.pop() {
-                self.idle_total -= 1;
-                if idle.conn.is_reusable() {
-                    return Start::Reused(idle.conn);
-                }
-                self.close(h, idle.conn);
-            }
+        if let Some(conn) = self.reuse_idle(h, fresh) {
+            return Start::Reused(conn);
         }
         let host = &mut self.hosts[h];
-        if host.waiting > 0 || host.open >= self.cfg.max_per_host {
+        if host.queue.live() > 0 || host.open >= self.cfg.max_per_host {
             return Start::Wait(self.enqueue(h, Wait::Host));
         }
         host.open += 1;
@@ -162,10 +171,65 @@ impl PoolState {
         Start::Wait(self.enqueue(h, Wait::Global))
     }
 
+    /// The newest idle connection of host `h` that is still usable, closing the ones found dead on
+    /// the way; with `fresh`, closes them all (one just turned out to be stale) and returns none.
+    fn reuse_idle(&mut self, h: usize, fresh: bool) -> Option<Box<Pooled>> {
+        while let Some(mut conn) = self.hosts[h].idle.pop_newest() {
+            self.idle_total -= 1;
+            if !fresh && conn.is_reusable() {
+                return Some(conn);
+            }
+            self.close(h, conn);
+        }
+        None
+    }
+
+    fn enqueue(&mut self, h: usize, state: Wait) -> WaiterRef {
+        let seq = self.seq();
+        let global = matches!(state, Wait::Global);
+        let w = self.waiters.add(h, seq, state);
+        if global {
+            self.global_queue.push(w);
+        } else {
+            self.hosts[h].queue.push(w);
+        }
+        w
+    }
+
+    /// Polls a waiting request: its connection or slot if it got one.
+    pub(super) fn poll_waiter(&mut self, w: WaiterRef, cx: &mut Context<'_>) -> Poll<Given> {
+        self.waiters.poll(w, cx)
+    }
+
+    /// A waiting request went away: give back what it held. True if the sweeper must be told (see
+    /// [`PoolState::checkin`]).
+    #[must_use]
+    pub(super) fn cancel(&mut self, w: WaiterRef, now: Instant) -> bool {
+        let Some((h, held)) = self.waiters.remove(w) else {
+            return false;
+        };
+        let mut tell_sweeper = false;
+        match held {
+            Wait::Host => self.hosts[h].queue.forget_one(),
+            Wait::Global => {
+                self.global_queue.forget_one();
+                self.hosts[h].open -= 1;
+                self.host_slot_freed(h);
+            }
+            Wait::Slot => self.release(h),
+            Wait::Conn(conn) => tell_sweeper = self.checkin(conn, now),
+        }
+        self.gc_host(h);
+        tell_sweeper
+    }
+
+    // -------------------------------------------------------------------------------------------
+    // Slots: taken, freed, passed on.
+
     /// Takes a global slot if one is free and nobody queues for it, closing the oldest idle
     /// connection (of another host) if that is what it takes.
-    pub(super) fn take_global(&mut self) -> bool {
-        if self.global_waiting > 0 {
+    fn take_global(&mut self) -> bool {
+        if self.global_queue.live() > 0 {
             return false;
         }
         if self.total < self.cfg.max_connections || self.evict_oldest_idle() {
@@ -176,7 +240,7 @@ impl PoolState {
     }
 
     /// A connection of host `h` closed: free its two slots and pass them on.
-    pub(crate) fn release(&mut self, h: usize) {
+    pub(super) fn release(&mut self, h: usize) {
         self.hosts[h].open -= 1;
         self.total -= 1;
         self.host_slot_freed(h);
@@ -184,131 +248,196 @@ impl PoolState {
     }
 
     /// Hands free host slots of `h` to its waiters, in order.
-    pub(super) fn host_slot_freed(&mut self, h: usize) {
+    fn host_slot_freed(&mut self, h: usize) {
         loop {
             let host = &mut self.hosts[h];
-            if host.waiting == 0 || host.open >= self.cfg.max_per_host {
+            if host.open >= self.cfg.max_per_host {
                 return;
             }
-            let Some(w) = pop_valid(&mut host.queue, &self.waiters) else {
+            let Some(w) = host.queue.pop(&self.waiters) else {
                 return;
             };
-            host.waiting -= 1;
             host.open += 1;
             if self.take_global() {
-                self.give(w, Wait::Slot);
+                self.waiters.give(w, Wait::Slot);
             } else {
-                self.waiters[w.id].state = Wait::Global;
-                self.global_queue.push_back(w);
-                self.global_waiting += 1;
+                self.waiters.advance(w, Wait::Global);
+                self.global_queue.push(w);
             }
         }
     }
 
     /// Hands free global slots to the global queue, in order.
     fn global_slot_freed(&mut self) {
-        while self.global_waiting > 0 && self.total < self.cfg.max_connections {
-            let Some(w) = pop_valid(&mut self.global_queue, &self.waiters) else {
+        while self.total < self.cfg.max_connections {
+            let Some(w) = self.global_queue.pop(&self.waiters) else {
                 return;
             };
-            self.global_waiting -= 1;
             self.total += 1;
-            self.give(w, Wait::Slot);
+            self.waiters.give(w, Wait::Slot);
         }
     }
 
-    /// A connection finished a response and may be reused.
-    pub(crate) fn checkin(&mut self, conn: Box<Pooled>, now: Instant) {
+    // -------------------------------------------------------------------------------------------
+    // Checkin: a connection finished a response.
+
+    /// A connection finished a response and may be reused: it goes to a waiting request, into its
+    /// host's idle stack, or is closed (see the module docs of `pool`).
+    ///
+    /// True if the sweeper must be told: the connection went idle with an expiry earlier than the
+    /// sweeper's next wake-up (the caller, above this file, does that with `sweeper::notify`).
+    #[must_use]
+    pub(super) fn checkin(&mut self, conn: Box<Pooled>, now: Instant) -> bool {
         let h = conn.permit.host();
-        let host = &mut self.hosts[h];
-        if host.waiting > 0 {
-            if let Some(w) = pop_valid(&mut host.queue, &self.waiters) {
-                host.waiting -= 1;
-                self.give(w, Wait::Conn(conn));
-                return;
-            }
-        }
-        if self.global_waiting > 0 {
-            // Someone waits for a global slot. If the first in line wants this very host, the
-            // connection is exactly what it waits for; otherwise close it to free the slot.
-            let first = peek_valid(&mut self.global_queue, &self.waiters);
-            if let Some(w) = first.filter(|w| self.waiters[w.id].host == h) {
-                self.global_queue.pop_front();
-                self.global_waiting -= 1;
-                // The waiter's own host slot is not needed: the connection comes with one.
-                self.hosts[h].open -= 1;
-                self.give(w, Wait::Conn(conn));
-                self.host_slot_freed(h);
-                return;
-            }
-        }
+        let Some(conn) = self.hand_to_waiter(h, conn) else {
+            return false;
+        };
         let lifetime = idle_lifetime(self.cfg.idle_timeout, conn.keep_alive_hint());
-        // Outside a runtime (a response finished after `block_on` returned) the connection's
-        // reactor is gone or going: it cannot be reused.
-        let keep = self.global_waiting == 0
-            && spool_runtime::current_stats().is_some()
-            && self.cfg.max_idle_per_host > 0
-            && self.cfg.max_idle > 0
-            && lifetime != Some(Duration::ZERO);
-        if !keep {
+        if !self.may_keep_idle(lifetime) {
             self.close(h, conn);
             self.gc_host(h);
-            return;
+            return false;
         }
         // `None`: no client-side limit; the server's close (seen by the probe) ends it.
         let expires = lifetime
             .and_then(|d| now.checked_add(d))
             .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365));
+        self.keep_idle(h, conn, expires);
+        self.sweeper.wake_at.is_none_or(|at| at > expires)
+    }
+
+    /// Gives `conn` to the first request waiting for its host: in the host's queue, or first in the
+    /// global queue (which holds a host slot of its own, freed then, since the connection comes with
+    /// one). Gives `conn` back if nobody takes it.
+    fn hand_to_waiter(&mut self, h: usize, conn: Box<Pooled>) -> Option<Box<Pooled>> {
+        if let Some(w) = self.hosts[h].queue.pop(&self.waiters) {
+            self.waiters.give(w, Wait::Conn(conn));
+            return None;
+        }
+        let first = self.global_queue.peek(&self.waiters);
+        if let Some(w) = first.filter(|&w| self.waiters.host(w) == h) {
+            self.global_queue.pop(&self.waiters);
+            self.hosts[h].open -= 1;
+            self.waiters.give(w, Wait::Conn(conn));
+            self.host_slot_freed(h);
+            return None;
+        }
+        Some(conn)
+    }
+
+    /// Whether a finished connection that nobody waits for may stay idle. Not while requests of
+    /// other hosts wait for a global slot (closing it makes room for them).
+    fn may_keep_idle(&self, lifetime: Option<Duration>) -> bool {
+        self.global_queue.live() == 0
+            // Outside a runtime (a response finished after `block_on` returned) the connection's
+            // reactor is gone or going: it cannot be reused.
+            && spool_runtime::in_runtime()
+            && self.cfg.max_idle_per_host > 0
+            && self.cfg.max_idle > 0
+            && lifetime != Some(Duration::ZERO)
+    }
+
+    /// Pushes `conn` on its host's idle stack, then closes the oldest idle connections over the
+    /// per-host and the total idle limits.
+    fn keep_idle(&mut self, h: usize, conn: Box<Pooled>, expires: Instant) {
         let seq = self.seq();
-        let host = &mut self.hosts[h];
-        host.idle.push(Idle { conn, seq, expires });
+        self.hosts[h].idle.push(conn, seq, expires);
         self.idle_total += 1;
-        self.idle_order.push_back((seq, h));
-        if host.idle.len() > self.cfg.max_idle_per_host {
-            let oldest = host.idle.remove(0);
-            self.idle_total -= 1;
-            self.close(h, oldest.conn);
+        self.ages.push(seq, h);
+        if self.hosts[h].idle.len() > self.cfg.max_idle_per_host {
+            if let Some(oldest) = self.hosts[h].idle.pop_oldest() {
+                self.idle_total -= 1;
+                self.close(h, oldest);
+            }
         }
         while self.idle_total > self.cfg.max_idle {
             if !self.evict_oldest_idle() {
                 break;
             }
         }
-        if self.idle_order.len() > 2 * self.idle_total + 64 {
-            // Drop the entries of idle periods that ended (reused or closed connections). A host's
-            // idle stack is sorted by `seq` (pushed with a fresh, larger one; only ever removed
-            // from), so membership is a binary search: a linear scan made this quadratic with
-            // thousands of idle connections on one host (measured: 4% of all CPU at c=10,000).
-            let hosts = &self.hosts;
-            self.idle_order.retain(|&(seq, h)| {
-                hosts.get(h).is_some_and(|host| {
-                    host.idle
-                        .binary_search_by_key(&seq, |idle| idle.seq)
-                        .is_ok()
-                })
-            });
-        }
-        if !matches!(self.sweeper.wake_at, Some(at) if at <= expires) {
-            sweeper::notify(self);
-        }
+        self.compact_ages();
     }
 
-    /// Forgets host `h` once nothing refers to it, so that a long list of distinct hosts does not
-    /// grow the pool.
-    pub(crate) fn gc_host(&mut self, h: usize) {
-        let unused = self
-            .hosts
-            .get(h)
-            .is_some_and(|host| host.open == 0 && host.waiting == 0 && host.idle.is_empty());
-        if unused {
-            let host = self.hosts.remove(h);
-            self.index.remove(&host.key);
+    /// Drops the age-order entries of idle periods that ended (reused or closed connections) once
+    /// they outnumber the live ones. Membership is a binary search in the host's sorted stack: a
+    /// linear scan made this quadratic with thousands of idle connections on one host.
+    fn compact_ages(&mut self) {
+        if self.ages.len() <= 2 * self.idle_total + 64 {
+            return;
         }
+        let hosts = &self.hosts;
+        self.ages
+            .retain(|seq, h| hosts.get(h).is_some_and(|host| host.idle.holds(seq)));
     }
 
-    /// The sweeper's handle on this pool.
-    pub(super) fn weak(&self) -> Weak<RefCell<PoolState>> {
-        self.this.clone()
+    // -------------------------------------------------------------------------------------------
+    // Closing idle connections: one the pool holds, the oldest, the expired, all.
+
+    /// Closes a connection the pool holds (already out of any idle stack).
+    fn close(&mut self, h: usize, mut conn: Box<Pooled>) {
+        conn.permit.disarm();
+        self.release(h);
+        drop(conn);
+    }
+
+    /// Closes the oldest idle connection of any host; false if none is idle.
+    fn evict_oldest_idle(&mut self) -> bool {
+        while let Some((seq, h)) = self.ages.pop_oldest() {
+            let Some(host) = self.hosts.get_mut(h) else {
+                continue;
+            };
+            // A host's idle stack is in age order, so its oldest is the one to check; a host id
+            // reused by another host cannot match, since `seq` is unique over the pool's life.
+            if host.idle.oldest_seq() != Some(seq) {
+                continue;
+            }
+            let Some(conn) = host.idle.pop_oldest() else {
+                continue;
+            };
+            self.idle_total -= 1;
+            self.close(h, conn);
+            self.gc_host(h);
+            return true;
+        }
+        false
+    }
+
+    /// Closes expired (or server-closed) idle connections; returns the next expiry.
+    pub(super) fn sweep(&mut self, now: Instant) -> Option<Instant> {
+        let mut dead = Vec::new();
+        let mut next: Option<Instant> = None;
+        for (h, host) in self.hosts.iter_mut() {
+            let here = host.idle.take_dead(now, |conn| dead.push((h, conn)));
+            next = match (next, here) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        self.idle_total -= dead.len();
+        for (h, conn) in dead {
+            self.close(h, conn);
+            self.gc_host(h);
+        }
+        next
+    }
+
+    /// Closes every idle connection (their runtime is ending).
+    pub(super) fn close_all_idle(&mut self) {
+        let ids: Vec<usize> = self.hosts.iter().map(|(h, _)| h).collect();
+        for h in ids {
+            // `get_mut`: closing one connection may hand its slots on and evict (and forget)
+            // another host.
+            while let Some(conn) = self
+                .hosts
+                .get_mut(h)
+                .and_then(|host| host.idle.pop_newest())
+            {
+                self.idle_total -= 1;
+                self.close(h, conn);
+            }
+            self.gc_host(h);
+        }
+        self.ages.clear();
     }
 }
 

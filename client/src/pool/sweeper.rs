@@ -25,7 +25,7 @@ pub(super) fn notify(state: &mut PoolState) {
     if !state.sweeper.running {
         // Outside a runtime (a response dropped after `block_on` returned) there is nothing to
         // spawn on; expired connections are then still caught by the checkout probe.
-        if spool_runtime::current_stats().is_none() {
+        if !spool_runtime::in_runtime() {
             return;
         }
         state.sweeper.running = true;

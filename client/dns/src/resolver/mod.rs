@@ -186,7 +186,7 @@ impl Resolver {
         // Fail before touching the in-flight table: an entry begun without its task would make
         // every later caller for this name wait forever.
         assert!(
-            spool_runtime::current_stats().is_some(),
+            spool_runtime::in_runtime(),
             "spool: resolving {host:?} needs a running spool runtime (call it inside block_on)"
         );
         let mut lead = Vec::new();
