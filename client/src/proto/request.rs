@@ -351,19 +351,9 @@ pub(super) fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
     }
 }
 
-/// Decimal formatting without the `fmt` machinery: this runs for every request.
-pub(super) fn write_decimal(mut n: u64, dst: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    dst.extend_from_slice(&digits[i..]);
+/// Decimal digits without the `fmt` machinery: this runs for every request.
+pub(super) fn write_decimal(n: u64, dst: &mut Vec<u8>) {
+    dst.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 fn invalid(detail: impl Into<String>) -> ProtoError {
