@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode, Uri, Version};
 
 use crate::body::Body;
@@ -50,7 +50,7 @@ pub struct Response {
     status: StatusCode,
     version: Version,
     headers: Headers,
-    /// `Content-Length` as [`content_length`] reads it from `headers`, read once.
+    /// The declared `Content-Length`, as the state machine read it at the head.
     content_length: Option<u64>,
     url: Uri,
     body: Body,
@@ -139,8 +139,9 @@ impl Response {
         self.url = url;
     }
 
-    /// The body length announced by `Content-Length`, when there is exactly one valid value and no
-    /// `Transfer-Encoding` (for a `HEAD` request, the length a `GET` would have had).
+    /// The body length announced by `Content-Length`, when it gives one valid value (repeated
+    /// equal values count as one) and there is no `Transfer-Encoding`; for a `HEAD` request, the
+    /// length a `GET` would have had. `None` once the client decodes a compressed body.
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
     }
@@ -248,26 +249,4 @@ impl Drop for Headers {
     fn drop(&mut self) {
         buffers::give_header_map(std::mem::take(&mut self.0));
     }
-}
-
-/// A single valid `Content-Length` with no `Transfer-Encoding` (which would override it).
-pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
-    if headers.contains_key(TRANSFER_ENCODING) {
-        return None;
-    }
-    let mut values = headers.get_all(CONTENT_LENGTH).iter();
-    let value = values.next()?;
-    if values.next().is_some() {
-        return None;
-    }
-    let digits = value.as_bytes();
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    // At most 19 digits: always fits a u64.
-    Some(
-        digits
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')),
-    )
 }

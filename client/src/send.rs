@@ -3,11 +3,12 @@
 //!
 //! ```text
 //!  send ─► for each hop (at most the redirect policy's limit):
-//!            execute ─► connection: pool checkout ─► reused ─────────────┐
-//!                                          └──────► slot ─► open (resolve, connect)
-//!                        write request, read head ◄─────────────────────┘
-//!                          └─ failed before any response byte on a reused connection,
-//!                             idempotent method, first try ─► once more on a fresh connection
+//!            execute ─► acquire: pool checkout ─► reused ───────────────┐
+//!                                       └──────► slot ─► connection: open (resolve, connect)
+//!                       exchange: write request, read head ◄────────────┘
+//!                       classify (pure) a failure: a stale reused connection, idempotent
+//!                          method, first try ─► once more on a fresh connection; else fail
+//!                       respond: the head and the state machine's body decision ─► Response
 //!            retry policy (retry.rs): a transient failure or 408/429/5xx ─► wait, execute again
 //!            redirect::next ─► follow (the 3xx connection goes back to the pool) or return
 //! ```
@@ -21,20 +22,21 @@ use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use http::{Method, StatusCode, Uri};
+use http::{Method, Uri};
 use spool_runtime::time::{sleep, sleep_until, timeout_at};
 
 use crate::body::Body;
-use crate::conn::{self, Connection, Timer};
+use crate::builder::Config;
+use crate::conn::{self, ConnError, Connection, Timer};
 use crate::error::{Error, ErrorKind};
 use crate::handle::{Client, ClientInner};
 use crate::origin::Origin;
 use crate::polite::RampPermit;
 use crate::pool::{Acquire, Checkout, Pooled};
 use crate::prepared::Request;
-use crate::proto::{Event, RequestHead};
+use crate::proto::{Event, RequestHead, ResponseHead};
 use crate::redirect;
-use crate::response::{self, Response, ResponseInfo};
+use crate::response::{Response, ResponseInfo};
 use crate::retry::Attempt;
 
 /// The whole-request deadline and the timeout it came from.
@@ -136,9 +138,9 @@ fn execute<'a>(
             if inner.polite.rate.is_some() {
                 Box::pin(inner.polite.pace(&origin, deadline)).await?;
             }
+            // Acquire. `ready`: when the connection was in hand; the read timeout counts from
+            // there, not from before a wait for a pool slot or a connect.
             let started = Instant::now();
-            // `ready`: when the connection was in hand; the read timeout counts from there, not
-            // from before a wait for a pool slot or a connect.
             let (mut conn, connect, ready, ramp) = match inner.pool.checkout(&origin, fresh) {
                 // The keep-alive fast path: no future, no allocation, no second clock read.
                 Ok(Checkout::Reused(conn)) => (conn, None, started, None),
@@ -152,23 +154,7 @@ fn execute<'a>(
             };
             let reused = conn.is_reused();
             let mut timer = Timer::new(deadline, config.read_timeout, ready);
-            let head = RequestHead {
-                method: &req.method,
-                uri: &req.url,
-                headers: &req.headers,
-                body_len: req.body.as_ref().map(|b| b.len() as u64),
-                user_agent: config.user_agent.as_deref(),
-                accept_encoding: config.decompress.then_some(crate::decode::ACCEPT_ENCODING),
-            };
-            let body = req.body.as_deref().unwrap_or_default();
-            // One inner future for "write, then read the head", so that no intermediate result is
-            // kept across the second wait.
-            let result = async {
-                conn.send_request(&head, body, &mut timer).await?;
-                poll_fn(|cx| conn.poll_event(cx, &mut timer)).await
-            }
-            .await;
-            let head = match result {
+            let head = match exchange(&mut conn, req, config, &mut timer).await {
                 Ok(Event::Head(head)) => head,
                 Ok(_) => {
                     return Err(Error::new(
@@ -176,31 +162,35 @@ fn execute<'a>(
                         "the response started without a head",
                     ))
                 }
-                Err(e) if e.is_encode() => {
-                    crate::pool::checkin(conn, None);
-                    return Err(e.into_error());
-                }
-                Err(e)
-                    if reused
-                        && !fresh
-                        && e.is_stale_connection()
-                        && is_idempotent(&req.method) =>
-                {
-                    // The keep-alive race: the server closed this pooled connection just as we used it.
-                    drop(conn);
-                    fresh = true;
-                    continue;
-                }
                 Err(e) => {
-                    let stale = reused && e.is_stale_connection();
-                    let mut error = e.into_error();
-                    if stale && !is_idempotent(&req.method) {
-                        error = error.amend(&format!(
-                            "; the {} was not retried because it is not idempotent",
-                            req.method
-                        ));
+                    let failure = Failure {
+                        encode: e.is_encode(),
+                        stale: e.is_stale_connection(),
+                        reused,
+                        fresh,
+                        idempotent: is_idempotent(&req.method),
+                    };
+                    match classify(failure) {
+                        AfterFailure::Refused => {
+                            crate::pool::checkin(conn, None);
+                            return Err(e.into_error());
+                        }
+                        AfterFailure::RetryFresh => {
+                            drop(conn);
+                            fresh = true;
+                            continue;
+                        }
+                        AfterFailure::Fail { not_retried } => {
+                            let mut error = e.into_error();
+                            if not_retried {
+                                error = error.amend(&format!(
+                                    "; the {} was not retried because it is not idempotent",
+                                    req.method
+                                ));
+                            }
+                            return Err(error);
+                        }
                     }
-                    return Err(error);
                 }
             };
             if let Some(ramp) = ramp {
@@ -211,35 +201,108 @@ fn execute<'a>(
                     return Err(proxy.refused_407());
                 }
             }
-            let head_at = Instant::now();
             let info = ResponseInfo {
                 reused,
                 redirects: 0,
                 retries: 0,
                 connect,
-                first_byte: head_at.saturating_duration_since(started),
+                first_byte: Duration::ZERO, // set by `respond`
             };
-            let bodiless = req.method == Method::HEAD
-                || head.status == StatusCode::NO_CONTENT
-                || head.status == StatusCode::NOT_MODIFIED;
-            // Looked up once: the response keeps it for `Response::content_length`.
-            let declared = response::content_length(&head.headers);
-            let length = if bodiless { Some(0) } else { declared };
-            let body = Body::new(conn, timer, length, head_at);
-            return Ok(Response::new(
-                head,
-                declared,
-                // Set by `send` once it knows this is the last hop.
-                Uri::default(),
-                body,
-                info,
-                config.max_body_bytes,
-                // A bodiless response keeps its headers as they are (a HEAD's length says what a
-                // GET would get, compressed).
-                config.decompress && !bodiless,
-            ));
+            return Ok(respond(conn, head, timer, info, started, config));
         }
     }
+}
+
+/// Exchange: writes the request on `conn` and reads up to the response head (one future for both,
+/// so that no intermediate result is kept across the second wait).
+async fn exchange(
+    conn: &mut Pooled,
+    req: &Request,
+    config: &Config,
+    timer: &mut Timer,
+) -> Result<Event, ConnError> {
+    let head = RequestHead {
+        method: &req.method,
+        uri: &req.url,
+        headers: &req.headers,
+        body_len: req.body.as_ref().map(|b| b.len() as u64),
+        user_agent: config.user_agent.as_deref(),
+        accept_encoding: config.decompress.then_some(crate::decode::ACCEPT_ENCODING),
+    };
+    let body = req.body.as_deref().unwrap_or_default();
+    conn.send_request(&head, body, timer).await?;
+    poll_fn(|cx| conn.poll_event(cx, timer)).await
+}
+
+/// What was known when a hop's exchange failed.
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    /// The request could not be encoded (nothing was sent).
+    encode: bool,
+    /// The connection turned out closed before any byte of a response arrived.
+    stale: bool,
+    /// The connection had carried a response before this request (it came from the pool).
+    reused: bool,
+    /// This is already the second try, on a fresh connection.
+    fresh: bool,
+    /// The method may be sent twice (RFC 9110 §9.2.2).
+    idempotent: bool,
+}
+
+/// What a hop does after its exchange failed.
+#[derive(Debug, PartialEq, Eq)]
+enum AfterFailure {
+    /// Nothing was sent and the connection is intact: it goes back to the pool, the request fails.
+    Refused,
+    /// The keep-alive race (the server closed this pooled connection just as we used it): once
+    /// more, on a fresh connection.
+    RetryFresh,
+    /// The request fails; `not_retried`: it was that race, but the method is not idempotent, and
+    /// the error says why it was not tried again.
+    Fail { not_retried: bool },
+}
+
+/// The decision after a failed exchange, a pure function of what was known.
+fn classify(f: Failure) -> AfterFailure {
+    if f.encode {
+        AfterFailure::Refused
+    } else if f.reused && f.stale && f.idempotent && !f.fresh {
+        AfterFailure::RetryFresh
+    } else {
+        AfterFailure::Fail {
+            not_retried: f.reused && f.stale && !f.idempotent,
+        }
+    }
+}
+
+/// Respond: the response over `conn`, its body framed as the state machine decided at the head.
+fn respond(
+    conn: Box<Pooled>,
+    head: ResponseHead,
+    timer: Timer,
+    mut info: ResponseInfo,
+    started: Instant,
+    config: &Config,
+) -> Response {
+    let head_at = Instant::now();
+    info.first_byte = head_at.saturating_duration_since(started);
+    // What the state machine decided at the head (never re-read from the headers here).
+    let kind = conn
+        .body_kind()
+        .expect("the state machine returned a head, so it decided the body");
+    let body = Body::new(conn, timer, kind.exact_len(), head_at);
+    Response::new(
+        head,
+        kind.content_length(),
+        // Set by `send` once it knows this is the last hop.
+        Uri::default(),
+        body,
+        info,
+        config.max_body_bytes,
+        // A bodiless response keeps its headers as they are (a HEAD's length says what a GET
+        // would get, compressed).
+        config.decompress && !kind.is_bodiless(),
+    )
 }
 
 /// A connection for `origin` after the pool said "wait" or "open one". Also returns the connect
@@ -333,4 +396,63 @@ fn request_timeout(limit: Duration, doing: &str) -> Error {
         ErrorKind::Timeout,
         format!("the request did not complete within {limit:?} (timeout) while {doing}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(encode: bool, stale: bool, reused: bool, fresh: bool, idempotent: bool) -> Failure {
+        Failure {
+            encode,
+            stale,
+            reused,
+            fresh,
+            idempotent,
+        }
+    }
+
+    #[test]
+    fn an_unencodable_request_fails_and_keeps_its_connection() {
+        for other in [false, true] {
+            let f = failure(true, other, other, other, other);
+            assert_eq!(classify(f), AfterFailure::Refused, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_first_stale_reuse_of_an_idempotent_request_is_retried() {
+        assert_eq!(
+            classify(failure(false, true, true, false, true)),
+            AfterFailure::RetryFresh
+        );
+        // Already the second try; a new connection; not stale (the server answered, or the bytes
+        // broke off mid-response): fail, nothing to explain.
+        for f in [
+            failure(false, true, true, true, true),
+            failure(false, true, false, false, true),
+            failure(false, false, true, false, true),
+            failure(false, false, false, false, false),
+        ] {
+            assert_eq!(
+                classify(f),
+                AfterFailure::Fail { not_retried: false },
+                "{f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stale_reuse_of_a_post_fails_saying_why_it_was_not_retried() {
+        for fresh in [false, true] {
+            assert_eq!(
+                classify(failure(false, true, true, fresh, false)),
+                AfterFailure::Fail { not_retried: true }
+            );
+        }
+        assert_eq!(
+            classify(failure(false, true, false, false, false)),
+            AfterFailure::Fail { not_retried: false }
+        );
+    }
 }

@@ -234,3 +234,93 @@ fn check_rows(run: impl Fn(&Row) -> Vec<Outcome>) {
         failures.join("\n")
     );
 }
+
+/// What the state machine tells the I/O half about the body at the head ([`ClientConn::body_kind`]),
+/// so that the client never reads the framing headers a second time.
+#[test]
+fn body_kind_reports_the_framing_decided_at_the_head() {
+    use spool_client::proto::{BodyKind, Event};
+    let cases: &[(&str, Method, &[u8], BodyKind)] = &[
+        (
+            "length",
+            GET,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+            BodyKind::Length(5),
+        ),
+        (
+            "equal list",
+            GET,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
+            BodyKind::Length(5),
+        ),
+        (
+            "chunked",
+            GET,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            BodyKind::Chunked,
+        ),
+        (
+            "chunked wins over length",
+            GET,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+            BodyKind::Chunked,
+        ),
+        (
+            "neither",
+            GET,
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            BodyKind::UntilClose,
+        ),
+        (
+            "HEAD keeps what a GET would get",
+            HEAD,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\n",
+            BodyKind::Bodiless {
+                content_length: Some(900),
+            },
+        ),
+        (
+            "HEAD with a bad length is no error",
+            HEAD,
+            b"HTTP/1.1 200 OK\r\nContent-Length: nine\r\n\r\n",
+            BodyKind::Bodiless {
+                content_length: None,
+            },
+        ),
+        (
+            "HEAD with chunked declares no length",
+            HEAD,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n",
+            BodyKind::Bodiless {
+                content_length: None,
+            },
+        ),
+        (
+            "204",
+            GET,
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n",
+            BodyKind::Bodiless {
+                content_length: Some(7),
+            },
+        ),
+        (
+            "304",
+            GET,
+            b"HTTP/1.1 304 Not Modified\r\n\r\n",
+            BodyKind::Bodiless {
+                content_length: None,
+            },
+        ),
+    ];
+    for (name, method, head, want) in cases {
+        let mut conn = ClientConn::new(Limits::default());
+        send(&mut conn, method);
+        assert_eq!(conn.body_kind(), None, "{name}: before the head");
+        let mut buf = bytes::BytesMut::from(*head);
+        let event = conn
+            .decode(&mut buf)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(matches!(event, Some(Event::Head(_))), "{name}: {event:?}");
+        assert_eq!(conn.body_kind(), Some(*want), "{name}");
+    }
+}

@@ -31,7 +31,7 @@ use bytes::BytesMut;
 
 use crate::buffers;
 use crate::origin::Origin;
-use crate::proto::{ClientConn, Limits};
+use crate::proto::{BodyKind, ClientConn, Limits};
 
 /// A connection to one origin, alive across requests while the server keeps it open.
 #[derive(Debug)]
@@ -89,6 +89,11 @@ impl Connection {
     /// Whether the state machine already knows this connection ends with the current response.
     pub(crate) fn will_close(&self) -> bool {
         self.proto.close_reason().is_some()
+    }
+
+    /// How the current response's body is delimited, as the state machine decided at its head.
+    pub(crate) fn body_kind(&self) -> Option<BodyKind> {
+        self.proto.body_kind()
     }
 
     /// The server's announced keep-alive timeout, if any.

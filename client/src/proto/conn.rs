@@ -10,7 +10,7 @@ use http::{HeaderMap, StatusCode};
 
 use super::body::BodyDecoder;
 use super::error::{ProtoError, ProtoErrorKind};
-use super::framing::{self, Step};
+use super::framing::{self, BodyKind, Step};
 use super::head::{HeadParser, Parsed};
 use super::request::{self, ProxyForm, RequestHead, SentRequest};
 use super::{CloseReason, Event, Limits};
@@ -61,6 +61,8 @@ pub struct ClientConn {
     sent: SentRequest,
     /// Why the connection cannot be reused, decided as soon as it is known (usually at the head).
     close: Option<CloseReason>,
+    /// How the body of the response whose head was returned last is delimited.
+    body_kind: Option<BodyKind>,
     /// Some byte of the current response arrived: EOF now means a broken response, not a stale connection.
     response_started: bool,
     /// Bytes of the interim (1xx) responses skipped for the current request. Bounded, together, by the
@@ -82,6 +84,7 @@ impl ClientConn {
                 close: false,
             },
             close: None,
+            body_kind: None,
             response_started: false,
             interim_bytes: 0,
             proxy: None,
@@ -135,6 +138,7 @@ impl ClientConn {
         }
         self.sent = request::encode(req, self.proxy.as_deref(), dst)?;
         self.state = State::AwaitingHead;
+        self.body_kind = None;
         self.response_started = false;
         self.interim_bytes = 0;
         Ok(())
@@ -185,6 +189,25 @@ impl ClientConn {
             map.clear();
             self.parser.spare_map = map;
         }
+    }
+
+    /// How the body of the current response is delimited, decided at its head; `None` before the
+    /// head of the response to the last request has arrived.
+    ///
+    /// ```
+    /// use spool_client::proto::{BodyKind, ClientConn, Event, Limits, RequestHead};
+    /// let mut conn = ClientConn::new(Limits::default());
+    /// let uri: http::Uri = "http://example.com/".parse().unwrap();
+    /// let headers = http::HeaderMap::new();
+    /// let req = RequestHead { method: &http::Method::HEAD, uri: &uri, headers: &headers, body_len: None, user_agent: None, accept_encoding: None };
+    /// conn.encode_request(&req, &mut Vec::new()).unwrap();
+    /// assert_eq!(conn.body_kind(), None);
+    /// let mut buf = bytes::BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\n"[..]);
+    /// assert!(matches!(conn.decode(&mut buf).unwrap(), Some(Event::Head(_))));
+    /// assert_eq!(conn.body_kind(), Some(BodyKind::Bodiless { content_length: Some(900) }));
+    /// ```
+    pub fn body_kind(&self) -> Option<BodyKind> {
+        self.body_kind
     }
 
     /// Whether a new request may be encoded: no response pending and nothing forcing a close.
@@ -268,6 +291,7 @@ impl ClientConn {
                         Some(Parsed::Final(head)) => {
                             let decision = framing::decide(&head, self.sent, self.parser.present)?;
                             self.close = decision.close;
+                            self.body_kind = Some(decision.kind);
                             self.state = State::Body(BodyDecoder::new(decision.framing));
                             return Ok(Some(Event::Head(head)));
                         }

@@ -44,10 +44,64 @@ pub(crate) enum Step {
     NeedMore,
 }
 
+/// How the body of a response is delimited, as [`ClientConn::body_kind`](super::ClientConn::body_kind)
+/// tells the I/O half once the head has arrived, so that it never re-reads the framing headers.
+///
+/// ```
+/// use spool_client::proto::BodyKind;
+/// assert_eq!(BodyKind::Length(5).exact_len(), Some(5));
+/// assert_eq!(BodyKind::Bodiless { content_length: Some(900) }.exact_len(), Some(0));
+/// assert_eq!(BodyKind::Bodiless { content_length: Some(900) }.content_length(), Some(900));
+/// assert_eq!(BodyKind::Chunked.exact_len(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyKind {
+    /// No body, whatever the headers say: the answer to a HEAD, a 204 or a 304 (RFC 9112 §6.3).
+    /// `content_length`: a valid `Content-Length` it carries anyway (for HEAD, what a GET would get).
+    Bodiless {
+        /// The `Content-Length` the head declares, if one valid value and no `Transfer-Encoding`.
+        content_length: Option<u64>,
+    },
+    /// Exactly this many bytes (`Content-Length`).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Everything until the server closes the connection.
+    UntilClose,
+}
+
+impl BodyKind {
+    /// How many body bytes will arrive, when that is known in advance (0 for a bodiless response).
+    pub fn exact_len(self) -> Option<u64> {
+        match self {
+            BodyKind::Bodiless { .. } => Some(0),
+            BodyKind::Length(n) => Some(n),
+            BodyKind::Chunked | BodyKind::UntilClose => None,
+        }
+    }
+
+    /// The length the head declares in `Content-Length` (for a bodiless response, not the length of
+    /// what arrives).
+    pub fn content_length(self) -> Option<u64> {
+        match self {
+            BodyKind::Bodiless { content_length } => content_length,
+            BodyKind::Length(n) => Some(n),
+            BodyKind::Chunked | BodyKind::UntilClose => None,
+        }
+    }
+
+    /// A response that has no body by rule (HEAD, 204, 304).
+    pub fn is_bodiless(self) -> bool {
+        matches!(self, BodyKind::Bodiless { .. })
+    }
+}
+
 /// The framing of a response plus, if the connection must close after it, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Decision {
     pub framing: Framing,
+    pub kind: BodyKind,
     pub close: Option<CloseReason>,
 }
 
@@ -92,7 +146,16 @@ pub(crate) fn decide(
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
     let framing = if bodiless {
-        Framing::Length(0)
+        // Its `Content-Length` does not frame anything, so a bad one is no error: it is just not
+        // reported.
+        let content_length = (te.is_none() && present.content_length)
+            .then(|| content_length(headers).ok().flatten())
+            .flatten();
+        return Ok(Decision {
+            framing: Framing::Length(0),
+            kind: BodyKind::Bodiless { content_length },
+            close,
+        });
     } else if let Some(te) = te {
         if te == Coding::ChunkedLast {
             if present.content_length {
@@ -115,7 +178,16 @@ pub(crate) fn decide(
     if framing == Framing::Close {
         close = close.or(Some(CloseReason::CloseDelimited));
     }
-    Ok(Decision { framing, close })
+    let kind = match framing {
+        Framing::Length(n) => BodyKind::Length(n),
+        Framing::Chunked => BodyKind::Chunked,
+        Framing::Close => BodyKind::UntilClose,
+    };
+    Ok(Decision {
+        framing,
+        kind,
+        close,
+    })
 }
 
 /// What `Transfer-Encoding` says about the end of the body.

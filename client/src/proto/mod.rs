@@ -78,6 +78,7 @@ mod tunnel;
 
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};
+pub use framing::BodyKind;
 pub use head::ResponseHead;
 pub(crate) use request::split_authority;
 pub use request::{ProxyForm, RequestHead};
