@@ -1,5 +1,5 @@
-//! [`ClientBuilder`]: every setting of a [`Client`], with the defaults a caller gets from
-//! [`Client::new`].
+//! [`ClientBuilder`]: every setting of a [`Client`](crate::Client), with the defaults a caller gets
+//! from [`Client::new`](crate::Client::new).
 
 use std::time::Duration;
 
@@ -43,7 +43,7 @@ pub(crate) struct Config {
     pub polite: PoliteConfig,
 }
 
-/// Builds a [`Client`] with settings other than the defaults.
+/// Builds a [`Client`](crate::Client) with settings other than the defaults.
 ///
 /// | setting | default |
 /// |---|---|

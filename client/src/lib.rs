@@ -35,7 +35,7 @@
 //! - [`tls`] — HTTPS: rustls driven over the runtime's `TcpStream`, verified by default, one
 //!   session cache per client; certificate failures say why.
 //! - `dial.rs` — host name to connection per the client's settings: the on-loop DNS stub
-//!   resolver ([`dns`], the default) or `getaddrinfo` on a helper thread ([`ResolverKind`]), pinned
+//!   resolver ([`spool_dns`], the default) or `getaddrinfo` on a helper thread ([`ResolverKind`]), pinned
 //!   names, literal IPs; [`connect`] races the addresses (Happy Eyeballs, RFC 8305).
 //! - `response.rs` + `body.rs` — [`Response`] and reading its body (`chunk`, `bytes`, `text`);
 //!   `charset.rs` decodes text.

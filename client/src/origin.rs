@@ -22,7 +22,7 @@ pub(crate) struct Origin<'a> {
 }
 
 impl<'a> Origin<'a> {
-    /// The origin of a URL that passed [`check`].
+    /// The origin of a URL that passed [`check`](crate::url::check).
     pub(crate) fn of(uri: &'a Uri) -> Origin<'a> {
         let https = uri
             .scheme_str()

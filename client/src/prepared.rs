@@ -12,7 +12,7 @@ use crate::auth;
 use crate::error::{Error, ErrorKind};
 
 /// One request as it goes on the wire (redirects build new ones from it): made with
-/// [`RequestBuilder::build`] or [`Request::new`], sent with
+/// [`RequestBuilder::build`](crate::RequestBuilder::build) or [`Request::new`], sent with
 /// [`Client::execute`](crate::Client::execute). Cloning is cheap (the body is shared), which is
 /// how retries and middleware resend it.
 #[derive(Debug, Clone)]

@@ -2,8 +2,8 @@
 //! byte is sent.
 //!
 //! Mistakes are remembered, not panicked on: the first bad URL, header name or value is returned by
-//! [`send`](RequestBuilder::send) as an [`Error`] of kind [`InvalidUrl`](ErrorKind::InvalidUrl) or
-//! [`Builder`](ErrorKind::Builder), before any connection is made.
+//! [`send`](RequestBuilder::send) as an [`Error`] of kind [`InvalidUrl`](crate::ErrorKind::InvalidUrl) or
+//! [`Builder`](crate::ErrorKind::Builder), before any connection is made.
 
 use std::future::Future;
 use std::time::Duration;
@@ -55,7 +55,7 @@ impl RequestBuilder {
     /// Adds a header (an existing one of the same name is kept: both are sent).
     ///
     /// A name that is not a valid token, or a value with CR, LF, NUL or another control character,
-    /// makes `send` fail with [`ErrorKind::Builder`] naming the header.
+    /// makes `send` fail with [`ErrorKind::Builder`](crate::ErrorKind::Builder) naming the header.
     pub fn header<K, V>(mut self, name: K, value: V) -> RequestBuilder
     where
         K: AsRef<str>,

@@ -14,11 +14,11 @@
 //! The readiness protocol (edge-triggered, see [`crate::driver`]):
 //! 1. An I/O operation first checks the slot: if the direction is not marked ready, it parks its waker
 //!    here and returns `Pending`.
-//! 2. When epoll reports an edge, [`Reactor::dispatch`] marks the direction ready and wakes the waker.
+//! 2. When epoll reports an edge, [`dispatch`] marks the direction ready and wakes the waker.
 //! 3. The woken task retries the syscall. The mark is cleared only when the kernel has shown the buffer
-//!    drained (or full): it answered `WouldBlock` ([`Reactor::clear_ready`]), or a read or write moved
+//!    drained (or full): it answered `WouldBlock` ([`Readiness::clear_ready`]), or a read or write moved
 //!    fewer bytes than asked, which clears the plain `READABLE`/`WRITABLE` flag but never a closed flag
-//!    ([`Reactor::clear_flag`]). Then the task goes back to step 1. Clearing at any other time would lose
+//!    ([`Readiness::clear_flag`]). Then the task goes back to step 1. Clearing at any other time would lose
 //!    an edge and hang the task forever: this is the classic edge-triggered pitfall.
 //!
 //! Everything here runs on the loop thread; the `RefCell`s are never borrowed across a poll of user code.

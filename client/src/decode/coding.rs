@@ -19,7 +19,7 @@ pub enum Coding {
 
 impl Coding {
     /// The coding named by one token, or `None` for one spool does not know. `identity` is not
-    /// a coding (see [`codings`]).
+    /// a coding (the `Content-Encoding` parser skips it).
     ///
     /// ```
     /// use spool_client::decode::Coding;

@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //! - `mod.rs` — [`Proxy`] (a proxy URL and the requests it is for), the settings the builder keeps,
-//!   and [`Proxies`], the table a client consults per request.
+//!   and `Proxies`, the table a client consults per request.
 //! - `env.rs` — `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (and lower-case forms).
 //! - `no_proxy.rs` — [`NoProxy`], the bypass list.
 //! - `tunnel.rs` — the CONNECT exchange on a socket (the bytes and the reply are decided by the
@@ -17,7 +17,7 @@
 //! - Pooled connections are keyed by origin *and* proxy, so a kept-alive connection to a proxy is
 //!   reused for later requests to the same origin through it, never for a direct request.
 //! - Failures to reach the proxy, a 407, or a CONNECT answered with anything but 2xx are
-//!   [`ErrorKind::Proxy`](crate::ErrorKind::Proxy).
+//!   [`crate::ErrorKind::Proxy`].
 
 mod env;
 mod no_proxy;

@@ -149,7 +149,7 @@ struct Args {
     )]
     retry_max_time: Option<String>,
 
-    /// Send requests through this HTTP proxy, [user:password@]host[:port] (https URLs through
+    /// Send requests through this HTTP proxy, `[user:password@]host[:port]` (https URLs through
     /// CONNECT tunnels). Overrides the http_proxy/https_proxy/all_proxy variables; "" = no proxy.
     #[arg(short = 'x', long = "proxy", value_name = "URL")]
     proxy: Option<String>,

@@ -1,4 +1,4 @@
-//! Combinators over plain futures (no spawning): [`join_all`], asyncio's `gather`.
+//! Combinators over plain futures (no spawning): [`join_all()`], asyncio's `gather`.
 
 mod join_all;
 

@@ -39,7 +39,7 @@ pub struct ResolverStats {
 /// A pinned entry's key: normalized host, and the port it applies to (`None`: every port).
 pub(super) type PinKey = (String, Option<u16>);
 
-/// The state every clone of a [`Resolver`] shares.
+/// The state every clone of a [`Resolver`](super::Resolver) shares.
 pub(crate) struct Shared {
     pub(crate) conf: ResolvConf,
     pub(super) hosts: Hosts,

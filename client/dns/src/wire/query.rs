@@ -209,7 +209,7 @@ impl QueryType {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
-    /// Transaction id; take it from [`super::IdSource`] so off-path attackers cannot guess it.
+    /// Transaction id; take it from the resolver's unpredictable id source (`resolver/id.rs`) so off-path attackers cannot guess it.
     pub id: u16,
     /// The name asked about.
     pub name: Name,
