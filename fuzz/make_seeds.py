@@ -2,7 +2,7 @@
 """Writes the seed corpora under fuzz/corpus/<target>/ from the project's own test data.
 
 Responses come from the rows of client/tests/proto_framing.rs (each `row(...)`'s byte string), URLs
-and redirect references from the unit tests of client/src/url.rs and client/src/join.rs (the RFC 3986
+and redirect references from the unit tests of client/src/url.rs and client/src/reference.rs (the RFC 3986
 examples); DNS messages are built here field by field. Rerun after adding test rows:
     python3 fuzz/make_seeds.py
 """
@@ -53,7 +53,7 @@ for m in re.finditer(r'(?:ok|err|parse|parse_location)\("((?:[^"\\]|\\.)*)"\)', 
     write("url", ast.literal_eval('"' + m.group(1) + '"').encode())
 
 # --- redirect: base, newline, reference -------------------------------------------------------
-join_tests = read("client/src/join.rs")
+join_tests = read("client/src/reference.rs")
 for m in re.finditer(r'\("((?:[^"\\]|\\.)*)", "(?:[^"\\]|\\.)*"\)', join_tests):
     write("redirect", b"http://a/b/c/d;p?q\n" + m.group(1).encode())
 for base, ref in [("http://127.0.0.1:8080/a/b", "/x"), ("https://h/", "http://other:1/y z"),

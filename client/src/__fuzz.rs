@@ -18,5 +18,5 @@ use crate::error::Error;
 /// assert_eq!(next.to_string(), "http://a/d?x");
 /// ```
 pub fn resolve_location(base: &Uri, location: &str) -> Result<Uri, Error> {
-    crate::url::parse_location(&crate::join::resolve(base, location))
+    crate::url::parse_location(&crate::reference::resolve(base, location))
 }

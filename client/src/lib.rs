@@ -39,7 +39,7 @@
 //!   names, literal IPs; [`connect`] races the addresses (Happy Eyeballs, RFC 8305).
 //! - `response.rs` + `body.rs` — [`Response`] and reading its body (`chunk`, `bytes`, `text`);
 //!   `charset.rs` decodes text.
-//! - `redirect.rs` — [`redirect::Policy`] and the RFC 9110 §15.4 rules; `join.rs` resolves
+//! - `redirect.rs` — [`redirect::Policy`] and the RFC 9110 §15.4 rules; `reference.rs` resolves
 //!   relative `Location`s (RFC 3986 §5.2).
 //! - `url.rs` checks URLs; `origin.rs` is scheme + host + port (the pool key); `auth.rs` turns
 //!   `user:pass@` into Basic authorization.
@@ -91,12 +91,12 @@ mod decoded;
 mod dial;
 mod error;
 mod handle;
-mod join;
 mod origin;
 mod polite;
 mod pool;
 mod prepared;
 mod redact;
+mod reference;
 mod request;
 mod request_api;
 mod response;

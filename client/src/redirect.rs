@@ -17,9 +17,9 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::auth;
 use crate::error::{Error, ErrorKind};
-use crate::join;
 use crate::origin::Origin;
 use crate::prepared::Request;
+use crate::reference;
 use crate::url;
 
 /// Which redirects a client follows.
@@ -119,7 +119,7 @@ pub(crate) fn next(
         )
         .with_url(&req.url));
     }
-    let target = join::resolve(&req.url, &location);
+    let target = reference::resolve(&req.url, &location);
     let url = url::parse_location(&target).map_err(|e| {
         Error::new(
             ErrorKind::Redirect,

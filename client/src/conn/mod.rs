@@ -1,9 +1,9 @@
 //! One HTTP/1.1 connection: a [`Stream`], the sans-IO [`ClientConn`] state machine, and the buffers
-//! between them. The driver half of the protocol-core contract (see [`crate::proto`]).
+//! between them. The I/O half of the protocol-core contract (see [`crate::proto`]).
 //!
 //! # Layout
 //! - `mod.rs` — [`Connection`]: what the pool stores and a response reads from.
-//! - `driver.rs` — writing a request and reading events: the only place bytes move.
+//! - `io.rs` — writing a request and reading events: the only place bytes move.
 //! - `stream.rs` — [`Stream`], the transport enum: plain TCP or TLS ([`crate::tls`]).
 //! - `open.rs` — resolving and connecting a new [`Stream`].
 //! - `timer.rs` — [`Timer`]: whole-request and read-idle limits in one sleep.
@@ -14,8 +14,8 @@
 //! (from `buffers.rs`) only once the socket is readable and given back when the response is complete,
 //! and the write buffer only lives while a request is being written.
 
-mod driver;
 mod error;
+mod io;
 mod open;
 mod stream;
 mod timer;

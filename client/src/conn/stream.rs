@@ -1,5 +1,5 @@
 //! The transport under a connection: one enum with poll-style read and write, so that TLS slots in
-//! as one more variant without the driver changing.
+//! as one more variant without `io.rs` changing.
 //!
 //! Every method takes `&mut self` because a TLS stream needs it (its record buffers change on every
 //! call); a plain `TcpStream` does not care.
@@ -26,7 +26,7 @@ pub(crate) enum Stream {
 impl Stream {
     /// Waits until a read would (probably) return data or EOF, without reading.
     ///
-    /// The driver calls this before taking a read buffer, so a request waiting for a slow server
+    /// `io.rs` calls this before taking a read buffer, so a request waiting for a slow server
     /// holds no buffer memory at all.
     pub(crate) fn poll_read_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {

@@ -2,7 +2,7 @@
 //!
 //! Two limits can apply at once: the whole-request deadline (fixed) and the read-idle limit (restarts
 //! whenever bytes move). Only the earlier one matters at any moment, so one [`Sleep`] serves both:
-//! it is registered only when the driver actually has to wait, and moved only when the earlier
+//! it is registered only when the I/O half actually has to wait, and moved only when the earlier
 //! deadline changed. A request that never waits never touches the timer heap; one that waits once
 //! (the usual keep-alive request) costs one insert and one cancel.
 

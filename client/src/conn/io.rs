@@ -1,5 +1,5 @@
-//! The I/O driver: writes what the state machine encodes, reads what it needs, and hands it its
-//! bytes. It never looks inside them.
+//! The I/O half of a connection: writes what the state machine encodes, reads what it needs, and
+//! hands it its bytes. It never looks inside them.
 //!
 //! Hot-path choices (a keep-alive request should cost one `write` and one `read`):
 //! - head and a body of up to [`INLINE_BODY`] bytes are copied into one buffer and written with one
