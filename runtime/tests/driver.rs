@@ -381,6 +381,7 @@ while left:
             sel.unregister(c)
             c.close()
             left -= 1
+print("sent", flush=True)
 "#;
 
 /// Raise this process's open-files soft limit to the hard one; returns the new soft limit.
@@ -396,7 +397,9 @@ fn raise_nofile() -> u64 {
 fn ten_thousand_connections_share_a_small_buffer_ring_and_lose_no_byte() {
     // 10,000 connections open at once, then every one receives 2 KiB + 8 bytes at the same moment, into
     // a ring of 32 buffers of 1 KiB: receives run dry (ENOBUFS) over and over, are re-armed as reads
-    // give buffers back, and every byte still arrives in order on its own connection.
+    // give buffers back, and every byte still arrives in order on its own connection. Nothing is read
+    // until the sender has sent everything, so the 20 MiB are all there when 32 KiB of buffers meet
+    // them: if reads began at once, a fast reader could keep up with the sender and never run dry.
     const LEN: usize = 2048;
     let nofile = raise_nofile();
     let conns = 10_000.min(nofile.saturating_sub(100) as usize);
@@ -411,19 +414,26 @@ fn ten_thousand_connections_share_a_small_buffer_ring_and_lose_no_byte() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("python3 runs the sender");
+    let mut said = io::BufReader::new(sender.stdout.take().unwrap());
     let mut port = String::new();
-    io::BufRead::read_line(
-        &mut io::BufReader::new(sender.stdout.take().unwrap()),
-        &mut port,
-    )
-    .unwrap();
+    io::BufRead::read_line(&mut said, &mut port).unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{}", port.trim()).parse().unwrap();
     on_uring(120, 32, 1024, move || async move {
         let body: Vec<u8> = (0..LEN).map(|i| (i * 31) as u8 ^ (i >> 8) as u8).collect();
         let body = std::rc::Rc::new(body);
-        let mut readers = JoinSet::new();
+        let mut streams = Vec::with_capacity(conns);
         for _ in 0..conns {
-            let conn = TcpStream::connect(addr).await.unwrap();
+            streams.push(TcpStream::connect(addr).await.unwrap());
+        }
+        let sent = spool_runtime::spawn_blocking(move || {
+            let mut line = String::new();
+            io::BufRead::read_line(&mut said, &mut line).map(|_| line)
+        })
+        .await
+        .unwrap();
+        assert_eq!(sent.trim(), "sent", "the sender's second line");
+        let mut readers = JoinSet::new();
+        for conn in streams {
             let body = body.clone();
             readers.spawn(async move {
                 let mut got = vec![0u8; LEN + 8];
