@@ -201,14 +201,7 @@ fn execute<'a>(
                     return Err(proxy.refused_407());
                 }
             }
-            let info = ResponseInfo {
-                reused,
-                redirects: 0,
-                retries: 0,
-                connect,
-                first_byte: Duration::ZERO, // set by `respond`
-            };
-            return Ok(respond(conn, head, timer, info, started, config));
+            return Ok(respond(conn, head, timer, reused, connect, started, config));
         }
     }
 }
@@ -276,16 +269,25 @@ fn classify(f: Failure) -> AfterFailure {
 }
 
 /// Respond: the response over `conn`, its body framed as the state machine decided at the head.
+/// `started`: when this try began (connecting included), for the time to the first byte.
 fn respond(
     conn: Box<Pooled>,
     head: ResponseHead,
     timer: Timer,
-    mut info: ResponseInfo,
+    reused: bool,
+    connect: Option<Duration>,
     started: Instant,
     config: &Config,
 ) -> Response {
     let head_at = Instant::now();
-    info.first_byte = head_at.saturating_duration_since(started);
+    let info = ResponseInfo {
+        reused,
+        // Both set by `send` once it knows this is the last hop.
+        redirects: 0,
+        retries: 0,
+        connect,
+        first_byte: head_at.saturating_duration_since(started),
+    };
     // What the state machine decided at the head (never re-read from the headers here).
     let kind = conn
         .body_kind()

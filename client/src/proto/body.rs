@@ -1,5 +1,5 @@
 //! Body decoding: hands out body bytes as zero-copy `Bytes` split off the read buffer, and says when the
-//! body is complete according to its [`Framing`].
+//! body is complete according to its [`BodyKind`].
 //!
 //! Three decoders, one per framing: a byte count (`Content-Length`, or 0 for bodiless responses), the
 //! chunked decoder in [`chunked`](super::chunked), and "everything until the server closes". Only the last
@@ -10,7 +10,7 @@ use bytes::BytesMut;
 
 use super::chunked::ChunkedDecoder;
 use super::error::{ProtoError, ProtoErrorKind};
-use super::framing::{Framing, Step};
+use super::framing::{BodyKind, Step};
 use super::Limits;
 
 /// Decodes one response body.
@@ -26,11 +26,12 @@ pub(crate) enum BodyDecoder {
 
 impl BodyDecoder {
     /// A decoder for the given framing.
-    pub(crate) fn new(framing: Framing) -> Self {
-        match framing {
-            Framing::Length(n) => Self::Length { remaining: n },
-            Framing::Chunked => Self::Chunked(ChunkedDecoder::default()),
-            Framing::Close => Self::Close,
+    pub(crate) fn new(kind: BodyKind) -> Self {
+        match kind {
+            BodyKind::Bodiless { .. } => Self::Length { remaining: 0 },
+            BodyKind::Length(n) => Self::Length { remaining: n },
+            BodyKind::Chunked => Self::Chunked(ChunkedDecoder::default()),
+            BodyKind::UntilClose => Self::Close,
         }
     }
 

@@ -292,7 +292,7 @@ impl ClientConn {
                             let decision = framing::decide(&head, self.sent, self.parser.present)?;
                             self.close = decision.close;
                             self.body_kind = Some(decision.kind);
-                            self.state = State::Body(BodyDecoder::new(decision.framing));
+                            self.state = State::Body(BodyDecoder::new(decision.kind));
                             return Ok(Some(Event::Head(head)));
                         }
                     }

@@ -22,17 +22,6 @@ use super::request::SentRequest;
 use super::syntax::{has_token, is_token, list_elements, parse_content_length_value, trim};
 use super::CloseReason;
 
-/// How the body of one response is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Framing {
-    /// Exactly this many bytes (0 for responses without a body).
-    Length(u64),
-    /// `Transfer-Encoding: chunked`.
-    Chunked,
-    /// Everything until the server closes the connection.
-    Close,
-}
-
 /// The result of one step of decoding a framed body (by `body.rs` or `chunked.rs`).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Step {
@@ -100,7 +89,6 @@ impl BodyKind {
 /// The framing of a response plus, if the connection must close after it, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Decision {
-    pub framing: Framing,
     pub kind: BodyKind,
     pub close: Option<CloseReason>,
 }
@@ -145,25 +133,21 @@ pub(crate) fn decide(
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
-    let framing = if bodiless {
+    let kind = if bodiless {
         // Its `Content-Length` does not frame anything, so a bad one is no error: it is just not
         // reported.
         let content_length = (te.is_none() && present.content_length)
             .then(|| content_length(headers).ok().flatten())
             .flatten();
-        return Ok(Decision {
-            framing: Framing::Length(0),
-            kind: BodyKind::Bodiless { content_length },
-            close,
-        });
+        BodyKind::Bodiless { content_length }
     } else if let Some(te) = te {
         if te == Coding::ChunkedLast {
             if present.content_length {
                 close = close.or(Some(CloseReason::ChunkedWithContentLength));
             }
-            Framing::Chunked
+            BodyKind::Chunked
         } else {
-            Framing::Close
+            BodyKind::UntilClose
         }
     } else if let Some(n) = present
         .content_length
@@ -171,23 +155,14 @@ pub(crate) fn decide(
         .transpose()?
         .flatten()
     {
-        Framing::Length(n)
+        BodyKind::Length(n)
     } else {
-        Framing::Close
+        BodyKind::UntilClose
     };
-    if framing == Framing::Close {
+    if kind == BodyKind::UntilClose {
         close = close.or(Some(CloseReason::CloseDelimited));
     }
-    let kind = match framing {
-        Framing::Length(n) => BodyKind::Length(n),
-        Framing::Chunked => BodyKind::Chunked,
-        Framing::Close => BodyKind::UntilClose,
-    };
-    Ok(Decision {
-        framing,
-        kind,
-        close,
-    })
+    Ok(Decision { kind, close })
 }
 
 /// What `Transfer-Encoding` says about the end of the body.
