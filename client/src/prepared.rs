@@ -10,6 +10,7 @@ use http::{HeaderMap, Method, Uri};
 
 use crate::auth;
 use crate::error::{Error, ErrorKind};
+use crate::proto;
 
 /// One request as it goes on the wire (redirects build new ones from it): made with
 /// [`RequestBuilder::build`](crate::RequestBuilder::build) or [`Request::new`], sent with
@@ -41,46 +42,18 @@ pub(crate) fn builder_error(message: String) -> Error {
     Error::new(ErrorKind::Builder, message)
 }
 
-/// Refuses, before connecting, what the protocol core would refuse when encoding: the request must
-/// not fail halfway through, after a connection was opened for it.
+/// Refuses, before connecting, what the protocol core would refuse when encoding (it is the same
+/// function, [`proto::validate`]): the request must not fail halfway through, after a connection
+/// was opened for it.
 fn check(req: &Request) -> Result<(), Error> {
-    if req.method == Method::CONNECT {
-        return Err(builder_error(
-            "CONNECT (tunnelling) is not supported".to_string(),
-        ));
-    }
-    if req.headers.is_empty() {
-        return Ok(());
-    }
-    if req.headers.contains_key(header::TRANSFER_ENCODING) {
-        return Err(builder_error(
-            "a Transfer-Encoding header cannot be set: the client sends bodies with Content-Length"
-                .to_string(),
-        ));
-    }
-    if req.headers.get_all(header::HOST).iter().count() > 1 {
-        return Err(builder_error("more than one Host header".to_string()));
-    }
-    let mut lengths = req.headers.get_all(header::CONTENT_LENGTH).iter();
-    if let Some(given) = lengths.next() {
-        let body = req.body.as_ref().map_or(0, Bytes::len);
-        if lengths.next().is_some() || given.as_bytes() != body.to_string().as_bytes() {
-            return Err(builder_error(format!(
-                "Content-Length header {given:?} does not match the body length {body}"
-            )));
-        }
-    }
-    for (name, value) in &req.headers {
-        // Values built with the checked `http` constructors cannot hold these, but unchecked ones can.
-        if value
-            .as_bytes()
-            .iter()
-            .any(|&b| matches!(b, b'\r' | b'\n' | 0))
-        {
-            return Err(builder_error(format!(
-                "invalid value for header {name}: it contains CR, LF or NUL"
-            )));
-        }
-    }
-    Ok(())
+    let head = proto::RequestHead {
+        method: &req.method,
+        uri: &req.url,
+        headers: &req.headers,
+        body_len: req.body.as_ref().map(|b| b.len() as u64),
+        // The client's own User-Agent and Accept-Encoding were checked when it was built.
+        user_agent: None,
+        accept_encoding: None,
+    };
+    proto::validate(&head).map_err(Error::from_proto)
 }

@@ -1,8 +1,9 @@
 //! Request-encoding tests: origin-form targets, `Host` (ports, IPv6, caller override), `Content-Length`,
-//! `User-Agent`, and refusal of anything that could inject bytes into the head.
+//! `User-Agent`, and refusal of anything that could inject bytes into the head. Every case also
+//! checks that `proto::validate` (which the client runs before connecting) agrees with the encoder.
 
 use http::{HeaderMap, HeaderValue, Method, Uri};
-use spool_client::proto::{ClientConn, Limits, ProtoErrorKind, RequestHead};
+use spool_client::proto::{validate, ClientConn, Limits, ProtoErrorKind, RequestHead};
 
 /// Encodes a request on a fresh connection and returns the head as text.
 fn encode(
@@ -21,6 +22,7 @@ fn encode(
         user_agent: ua,
         accept_encoding: None,
     };
+    validate(&req).expect("validate passes what the encoder writes");
     let mut out = Vec::new();
     ClientConn::new(Limits::default())
         .encode_request(&req, &mut out)
@@ -49,6 +51,9 @@ fn refuse(
     let mut conn = ClientConn::new(Limits::default());
     let err = conn.encode_request(&req, &mut out).unwrap_err();
     assert_eq!(err.kind(), ProtoErrorKind::InvalidRequest, "{err}");
+    // The client refuses early with the same function, so both must give the same answer.
+    let early = validate(&req).expect_err("validate refuses what the encoder refuses");
+    assert_eq!(early.to_string(), err.to_string());
     assert_eq!(out, b"previous", "dst changed on refusal");
     assert!(
         conn.is_idle_reusable(),

@@ -6,6 +6,8 @@
 //! # Layout
 //!
 //! - `conn.rs` — [`ClientConn`], the per-connection state machine below. Start reading here.
+//! - `validate.rs` — [`validate()`]: the rules a request head must pass, shared by the encoder and the
+//!   client (which refuses a bad request before connecting).
 //! - `request.rs` — encodes a [`RequestHead`] (origin-form target, `Host`, `Content-Length`, `User-Agent`).
 //! - `head.rs` — parses response heads with `httparse` into a [`ResponseHead`] sharing the read buffer.
 //! - `framing.rs` — RFC 9112 §6.3: how a body ends, and whether the connection can be reused.
@@ -75,6 +77,7 @@ mod head;
 mod request;
 mod syntax;
 mod tunnel;
+mod validate;
 
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};
@@ -83,6 +86,7 @@ pub use head::ResponseHead;
 pub(crate) use request::split_authority;
 pub use request::{ProxyForm, RequestHead};
 pub use tunnel::{encode_connect, parse_connect_reply, ConnectReply};
+pub use validate::validate;
 
 use bytes::Bytes;
 

@@ -3,16 +3,16 @@
 //! The encoder owns the framing headers so the request on the wire always matches what the driver will
 //! write: `Host` (from the URI unless the caller set one), `Content-Length` (from `body_len`, and `0` for
 //! POST/PUT/PATCH without a body, because servers otherwise wait for a body or answer 411), and
-//! `User-Agent` (unless the caller set one). Everything is validated before it reaches the wire: a CR, LF or
-//! NUL in the target or a header would let a caller-controlled string inject headers or a second request.
+//! `User-Agent` (unless the caller set one). Nothing is written before [`validate`](super::validate())
+//! (`validate.rs`) has passed the whole head: a CR, LF or NUL in the target or a header would let a
+//! caller-controlled string inject headers or a second request.
 
-use http::header::{
-    ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, RANGE, TRANSFER_ENCODING, USER_AGENT,
-};
+use http::header::{ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, RANGE, USER_AGENT};
 use http::{HeaderMap, Method, Uri};
 
-use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::syntax::{has_token, is_tchar, parse_content_length_value};
+use super::error::{ProtoError, ProtoErrorKind};
+use super::syntax::has_token;
+use super::validate::{check_value, validate};
 
 /// What [`ClientConn::encode_request`](super::ClientConn::encode_request) needs to write a request head.
 ///
@@ -85,11 +85,9 @@ fn write_head(
     proxy: Option<&ProxyForm>,
     dst: &mut Vec<u8>,
 ) -> Result<SentRequest, ProtoError> {
-    if req.method == Method::CONNECT {
-        return Err(invalid("CONNECT (tunnelling) is not supported"));
-    }
+    // Every rule is checked before the first byte; what follows only writes.
+    validate(req)?;
     let method = req.method.as_str();
-    check_token("method", method.as_bytes())?;
 
     dst.reserve(128 + req.headers.len() * 32);
     dst.extend_from_slice(method.as_bytes());
@@ -97,74 +95,46 @@ fn write_head(
     if proxy.is_some() {
         write_absolute_prefix(req.uri, dst)?;
     }
-    write_target(req.uri, dst)?;
+    write_target(req.uri, dst);
     dst.extend_from_slice(b" HTTP/1.1\r\n");
 
-    match req.headers.get_all(HOST).iter().count() {
-        0 => write_host(req.uri, dst)?,
+    match req.headers.get(HOST) {
+        None => write_host(req.uri, dst),
         // RFC 9110 §7.2: Host goes first, so write the caller's before the other headers.
-        1 => {
-            if let Some(value) = req.headers.get(HOST) {
-                check_value("Host", value.as_bytes())?;
-                dst.extend_from_slice(b"Host: ");
-                dst.extend_from_slice(value.as_bytes());
-                dst.extend_from_slice(b"\r\n");
-            }
-        }
-        _ => return Err(invalid("more than one Host header")),
+        Some(value) => write_header(b"Host", value.as_bytes(), dst),
     }
 
     if let Some(value) = proxy.and_then(|p| p.authorization.as_ref()) {
         check_value("Proxy-Authorization", value.as_bytes())?;
-        dst.extend_from_slice(b"Proxy-Authorization: ");
-        dst.extend_from_slice(value.as_bytes());
-        dst.extend_from_slice(b"\r\n");
+        write_header(b"Proxy-Authorization", value.as_bytes(), dst);
     }
-
-    if req.headers.contains_key(TRANSFER_ENCODING) {
-        return Err(invalid(
-            "a Transfer-Encoding request header is not supported (give body_len instead)",
-        ));
-    }
-    let caller_length = caller_content_length(req)?;
 
     for (name, value) in req.headers {
-        if name == HOST {
-            continue;
+        if name != HOST {
+            write_header(name.as_str().as_bytes(), value.as_bytes(), dst);
         }
-        check_token("header name", name.as_str().as_bytes())?;
-        check_value(name.as_str(), value.as_bytes())?;
-        dst.extend_from_slice(name.as_str().as_bytes());
-        dst.extend_from_slice(b": ");
-        dst.extend_from_slice(value.as_bytes());
-        dst.extend_from_slice(b"\r\n");
     }
 
     if let Some(agent) = req.user_agent {
         if !req.headers.contains_key(USER_AGENT) {
-            check_value("User-Agent", agent.as_bytes())?;
-            dst.extend_from_slice(b"User-Agent: ");
-            dst.extend_from_slice(agent.as_bytes());
-            dst.extend_from_slice(b"\r\n");
+            write_header(b"User-Agent", agent.as_bytes(), dst);
         }
     }
 
     if let Some(codings) = req.accept_encoding {
         if !req.headers.contains_key(ACCEPT_ENCODING) && !req.headers.contains_key(RANGE) {
-            check_value("Accept-Encoding", codings.as_bytes())?;
-            dst.extend_from_slice(b"Accept-Encoding: ");
-            dst.extend_from_slice(codings.as_bytes());
-            dst.extend_from_slice(b"\r\n");
+            write_header(b"Accept-Encoding", codings.as_bytes(), dst);
         }
     }
 
-    // Announce the body length unless the caller already wrote the (verified equal) header.
+    // Announce the body length unless the caller already wrote the header (`validate` made sure
+    // it is equal).
     let length = match req.body_len {
         Some(n) => Some(n),
         None if method_expects_body(req.method) => Some(0),
         None => None,
     };
-    if let (Some(n), None) = (length, caller_length) {
+    if let (Some(n), false) = (length, req.headers.contains_key(CONTENT_LENGTH)) {
         dst.extend_from_slice(b"Content-Length: ");
         write_decimal(n, dst);
         dst.extend_from_slice(b"\r\n");
@@ -180,6 +150,14 @@ fn write_head(
         head: req.method == Method::HEAD,
         close,
     })
+}
+
+/// `name: value\r\n`, for a value [`validate`] has already checked.
+fn write_header(name: &[u8], value: &[u8], dst: &mut Vec<u8>) {
+    dst.extend_from_slice(name);
+    dst.extend_from_slice(b": ");
+    dst.extend_from_slice(value);
+    dst.extend_from_slice(b"\r\n");
 }
 
 /// Methods whose request content has a defined meaning, so a server expects a length even when it is zero
@@ -199,7 +177,6 @@ fn write_absolute_prefix(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError>
     if host.is_empty() {
         return Err(invalid("a request through a proxy needs an absolute URL"));
     }
-    check_value("request target", host.as_bytes())?;
     dst.extend_from_slice(scheme.as_bytes());
     dst.extend_from_slice(b"://");
     dst.extend_from_slice(host.as_bytes());
@@ -211,40 +188,22 @@ fn write_absolute_prefix(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError>
 }
 
 /// Writes the origin-form request-target: path and query, `/` when the path is empty.
-fn write_target(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError> {
+fn write_target(uri: &Uri, dst: &mut Vec<u8>) {
     let target = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("");
     let target = target.split('#').next().unwrap_or("");
-    for &b in target.as_bytes() {
-        if b <= b' ' || b == 0x7f {
-            return Err(invalid(format!(
-                "request target {} contains a control character or space",
-                quote(target.as_bytes())
-            )));
-        }
-    }
     if !target.starts_with('/') && target != "*" {
         dst.push(b'/');
     }
     dst.extend_from_slice(target.as_bytes());
-    Ok(())
 }
 
-/// Writes `Host: host[:port]` from the URI; the port is left out when it is the scheme's default.
-fn write_host(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError> {
+/// Writes `Host: host[:port]` from the URI (which [`validate`] made sure has a host); the port is
+/// left out when it is the scheme's default.
+fn write_host(uri: &Uri, dst: &mut Vec<u8>) {
     let (host, port) = match uri.authority() {
         Some(a) => split_authority(a.as_str()),
         None => ("", None),
     };
-    let host = match host {
-        h if !h.is_empty() => h,
-        _ => {
-            return Err(invalid(format!(
-                "URI {} has no host and no Host header was given",
-                quote(uri.to_string().as_bytes())
-            )))
-        }
-    };
-    check_value("Host", host.as_bytes())?;
     dst.extend_from_slice(b"Host: ");
     // `Uri::host` keeps the brackets of an IPv6 literal, but add them if a caller built one without.
     let bare_ipv6 = host.contains(':') && !host.starts_with('[');
@@ -269,7 +228,6 @@ fn write_host(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError> {
         }
     }
     dst.extend_from_slice(b"\r\n");
-    Ok(())
 }
 
 /// The host (IPv6 literals with their brackets) and port of a URI authority, the same as
@@ -305,50 +263,6 @@ pub(crate) fn split_authority(authority: &str) -> (&str, Option<u16>) {
     let host = &authority[start..host_end.unwrap_or(bytes.len())];
     let port = last_colon.and_then(|colon| authority[colon + 1..].parse::<u16>().ok());
     (host, port)
-}
-
-/// A caller-given `Content-Length` is kept only when it matches what the driver will write.
-fn caller_content_length(req: &RequestHead<'_>) -> Result<Option<u64>, ProtoError> {
-    let mut values = req.headers.get_all(CONTENT_LENGTH).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(invalid("more than one Content-Length header"));
-    }
-    let given = parse_content_length_value(first.as_bytes()).map_err(|_| {
-        invalid(format!(
-            "Content-Length header {} is not a decimal number",
-            quote(first.as_bytes())
-        ))
-    })?;
-    let body = req.body_len.unwrap_or(0);
-    if given != body {
-        return Err(invalid(format!(
-            "Content-Length header says {given} but the body length is {body}"
-        )));
-    }
-    Ok(Some(given))
-}
-
-fn check_token(what: &str, bytes: &[u8]) -> Result<(), ProtoError> {
-    if !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b)) {
-        Ok(())
-    } else {
-        Err(invalid(format!("{what} {} is not a token", quote(bytes))))
-    }
-}
-
-/// Refuses the bytes that would end a header line early (CR, LF) or that servers treat as string ends (NUL).
-pub(super) fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
-    if bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
-        Err(invalid(format!(
-            "header {name} value {} contains CR, LF or NUL",
-            quote(bytes)
-        )))
-    } else {
-        Ok(())
-    }
 }
 
 /// Decimal digits without the `fmt` machinery: this runs for every request.

@@ -15,7 +15,8 @@
 use std::mem::MaybeUninit;
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::request::{check_value, write_decimal};
+use super::request::write_decimal;
+use super::validate::check_value;
 
 /// How a proxy answered a CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,138 @@
+//! [`validate()`]: every rule a request head must pass before it may go on the wire, in one place.
+//!
+//! The encoder (`request.rs`) runs it before writing a byte, and the client runs the same function
+//! when a request is sent, before any connection is opened for it: a request must never fail
+//! halfway through, after a socket was spent on it. Since both call this one function, the rules
+//! cannot drift apart.
+//!
+//! The rules: no `CONNECT` (tunnels go through [`encode_connect`](super::encode_connect)); the method
+//! and header names are tokens (RFC 9110 §5.1, §9.1); no CR, LF or NUL in the target or in any value,
+//! which would let a caller-controlled string inject headers or a second request (RFC 9112 §2.2);
+//! at most one `Host`; no `Transfer-Encoding` (bodies go with `Content-Length`); a caller's
+//! `Content-Length` is one decimal number equal to the body length.
+
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::Method;
+
+use super::error::{quote, ProtoError, ProtoErrorKind};
+use super::request::RequestHead;
+use super::syntax::{is_tchar, parse_content_length_value};
+
+/// Checks `req` against every rule the encoder enforces, without writing anything.
+///
+/// [`ClientConn::encode_request`](super::ClientConn::encode_request) calls it first, so a caller
+/// only needs it to refuse a request early (before connecting). Errors are
+/// [`InvalidRequest`](ProtoErrorKind::InvalidRequest) and name what was wrong.
+///
+/// ```
+/// use spool_client::proto::{validate, RequestHead};
+/// let uri: http::Uri = "http://example.com/".parse().unwrap();
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("content-length", http::HeaderValue::from_static("10"));
+/// let head = RequestHead { method: &http::Method::POST, uri: &uri, headers: &headers,
+///     body_len: Some(5), user_agent: None, accept_encoding: None };
+/// let err = validate(&head).unwrap_err();
+/// assert!(err.to_string().contains("body length is 5"), "{err}");
+/// ```
+pub fn validate(req: &RequestHead<'_>) -> Result<(), ProtoError> {
+    if req.method == Method::CONNECT {
+        return Err(invalid("CONNECT (tunnelling) is not supported"));
+    }
+    check_token("method", req.method.as_str().as_bytes())?;
+    check_target(req)?;
+    if req.headers.get_all(HOST).iter().nth(1).is_some() {
+        return Err(invalid("more than one Host header"));
+    }
+    if req.headers.contains_key(TRANSFER_ENCODING) {
+        return Err(invalid(
+            "a Transfer-Encoding request header is not supported (give body_len instead)",
+        ));
+    }
+    check_content_length(req)?;
+    for (name, value) in req.headers {
+        // `HeaderName` only holds tokens, but say so here rather than trust every constructor.
+        check_token("header name", name.as_str().as_bytes())?;
+        check_value(name.as_str(), value.as_bytes())?;
+    }
+    if let Some(agent) = req.user_agent {
+        check_value("User-Agent", agent.as_bytes())?;
+    }
+    if let Some(codings) = req.accept_encoding {
+        check_value("Accept-Encoding", codings.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The path and query must hold no space or control byte (`Uri` refuses them when parsing, but a
+/// `Uri` can come from elsewhere), and without a `Host` header the URI must name a host (the
+/// encoder writes it as `Host`, and a proxy's absolute-form target).
+fn check_target(req: &RequestHead<'_>) -> Result<(), ProtoError> {
+    let target = req.uri.path_and_query().map_or("", |pq| pq.as_str());
+    let target = target.split('#').next().unwrap_or("");
+    if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(invalid(format!(
+            "request target {} contains a control character or space",
+            quote(target.as_bytes())
+        )));
+    }
+    let host = req
+        .uri
+        .authority()
+        .map_or("", |a| super::request::split_authority(a.as_str()).0);
+    if host.is_empty() && !req.headers.contains_key(HOST) {
+        return Err(invalid(format!(
+            "URI {} has no host and no Host header was given",
+            quote(req.uri.to_string().as_bytes())
+        )));
+    }
+    check_value("Host", host.as_bytes())
+}
+
+/// A caller-given `Content-Length` must say exactly what the driver will write.
+fn check_content_length(req: &RequestHead<'_>) -> Result<(), ProtoError> {
+    let mut values = req.headers.get_all(CONTENT_LENGTH).iter();
+    let Some(first) = values.next() else {
+        return Ok(());
+    };
+    if values.next().is_some() {
+        return Err(invalid("more than one Content-Length header"));
+    }
+    let given = parse_content_length_value(first.as_bytes()).map_err(|_| {
+        invalid(format!(
+            "Content-Length header {} is not a decimal number",
+            quote(first.as_bytes())
+        ))
+    })?;
+    let body = req.body_len.unwrap_or(0);
+    if given != body {
+        return Err(invalid(format!(
+            "Content-Length header says {given} but the body length is {body}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_token(what: &str, bytes: &[u8]) -> Result<(), ProtoError> {
+    if !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b)) {
+        Ok(())
+    } else {
+        Err(invalid(format!("{what} {} is not a token", quote(bytes))))
+    }
+}
+
+/// Refuses the bytes that would end a header line early (CR, LF) or that servers treat as string
+/// ends (NUL). The CONNECT encoder (`tunnel.rs`) uses it for its own two headers.
+pub(super) fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
+    if bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+        Err(invalid(format!(
+            "header {name} value {} contains CR, LF or NUL",
+            quote(bytes)
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn invalid(detail: impl Into<String>) -> ProtoError {
+    ProtoError::new(ProtoErrorKind::InvalidRequest, detail)
+}
