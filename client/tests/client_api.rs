@@ -6,7 +6,7 @@ mod server;
 
 use std::time::Duration;
 
-use server::{run, Reply, Server};
+use server::{run, text_of, Reply, Server};
 use spool_client::{Client, ErrorKind, Method, Request, StatusCode};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -35,16 +35,13 @@ fn query_form_and_auth_go_on_the_wire() {
     let server = echo();
     run(LIMIT, async {
         let client = Client::new();
-        let text = client
-            .get(server.url("/s?x=1"))
-            .query(&[("q", "a b&c=d"), ("é", "/")])
-            .basic_auth("ann", Some("pa:ss"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = text_of(
+            client
+                .get(server.url("/s?x=1"))
+                .query(&[("q", "a b&c=d"), ("é", "/")])
+                .basic_auth("ann", Some("pa:ss")),
+        )
+        .await;
         assert!(
             text.starts_with("GET /s?x=1&q=a+b%26c%3Dd&%C3%A9=%2F HTTP/1.1\r\n"),
             "{text}"
@@ -55,16 +52,13 @@ fn query_form_and_auth_go_on_the_wire() {
             "{text}"
         );
 
-        let text = client
-            .post(server.url("/f"))
-            .form(&[("a", "1 2"), ("b", "x&y")])
-            .bearer_auth("t0k3n")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = text_of(
+            client
+                .post(server.url("/f"))
+                .form(&[("a", "1 2"), ("b", "x&y")])
+                .bearer_auth("t0k3n"),
+        )
+        .await;
         assert!(
             text.contains("content-type: application/x-www-form-urlencoded\r\n"),
             "{text}"
@@ -72,15 +66,7 @@ fn query_form_and_auth_go_on_the_wire() {
         assert!(text.contains("authorization: Bearer t0k3n\r\n"), "{text}");
         assert!(text.ends_with("--body--a=1+2&b=x%26y"), "{text}");
 
-        let text = client
-            .patch(server.url("/p"))
-            .body("x")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = text_of(client.patch(server.url("/p")).body("x")).await;
         assert!(text.starts_with("PATCH /p HTTP/1.1\r\n"), "{text}");
     });
 }
@@ -92,15 +78,7 @@ fn body_file_sends_the_file_and_a_missing_one_is_a_builder_error() {
     std::fs::write(&path, vec![b'z'; 70_000]).unwrap();
     run(LIMIT, async {
         let client = Client::new();
-        let text = client
-            .put(server.url("/u"))
-            .body_file(&path)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = text_of(client.put(server.url("/u")).body_file(&path)).await;
         assert!(
             text.contains("content-length: 70000\r\n")
                 || text.contains("Content-Length: 70000\r\n"),
@@ -203,18 +181,11 @@ fn json_in_and_out() {
     let server = echo();
     run(LIMIT, async {
         let client = Client::new();
-        let text = client
-            .post(server.url("/echo"))
-            .json(&Ask {
-                name: "a\"b",
-                tags: vec!["x"],
-            })
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = text_of(client.post(server.url("/echo")).json(&Ask {
+            name: "a\"b",
+            tags: vec!["x"],
+        }))
+        .await;
         assert!(
             text.contains("content-type: application/json\r\n"),
             "{text}"

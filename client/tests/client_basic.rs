@@ -5,7 +5,7 @@ mod server;
 
 use std::time::Duration;
 
-use server::{run, Reply, Server};
+use server::{run, text_of, Reply, Server};
 use spool_client::{Client, ErrorKind, StatusCode, Version};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -62,26 +62,12 @@ fn chunked_and_close_delimited_bodies() {
     });
     run(LIMIT, async {
         let client = Client::new();
-        let text = client
-            .get(server.url("/chunked"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = text_of(client.get(server.url("/chunked"))).await;
         assert_eq!(text, "hello world");
         let response = client.get(server.url("/chunked")).send().await.unwrap();
         assert!(response.info().reused, "chunked keeps the connection");
         drop(response.bytes().await.unwrap());
-        let text = client
-            .get(server.url("/close"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = text_of(client.get(server.url("/close"))).await;
         assert_eq!(text, "until the end");
     });
 }

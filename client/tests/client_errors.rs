@@ -5,7 +5,7 @@ mod server;
 
 use std::time::Duration;
 
-use server::{run, Reply, Server};
+use server::{run, text_of, Reply, Server};
 use spool_client::{Client, ErrorKind, HeaderMap, HeaderValue, Method, StatusCode};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -85,18 +85,15 @@ fn headers_reach_the_server_as_given() {
     run(LIMIT, async {
         let mut map = HeaderMap::new();
         map.insert("x-map", HeaderValue::from_static("m"));
-        let head = Client::new()
-            .get(server.url("/h"))
-            .header("X-One", "1")
-            .header("x-one", "2")
-            .header("user-agent", "custom/1")
-            .headers(map)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let head = text_of(
+            Client::new()
+                .get(server.url("/h"))
+                .header("X-One", "1")
+                .header("x-one", "2")
+                .header("user-agent", "custom/1")
+                .headers(map),
+        )
+        .await;
         assert!(head.contains("x-one: 1\r\nx-one: 2\r\n"), "{head}");
         assert!(head.contains("x-map: m\r\n"), "{head}");
         assert!(head.contains("user-agent: custom/1\r\n"), "{head}");
@@ -109,14 +106,7 @@ fn url_credentials_become_basic_authorization() {
     let server = Server::start(|req| Reply::ok(req.header("authorization").unwrap_or_default()));
     run(LIMIT, async {
         let url = format!("http://user:p%40ss@{}/", server.addr());
-        let auth = Client::new()
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let auth = text_of(Client::new().get(&url)).await;
         assert_eq!(auth, "Basic dXNlcjpwQHNz");
     });
 }

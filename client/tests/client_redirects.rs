@@ -5,7 +5,7 @@ mod server;
 
 use std::time::Duration;
 
-use server::{run, Reply, Server};
+use server::{run, text_of, Reply, Server};
 use spool_client::redirect::Policy;
 use spool_client::{Client, ErrorKind, Method, StatusCode};
 
@@ -129,16 +129,13 @@ fn credentials_are_not_sent_to_another_origin() {
     let server = start();
     run(LIMIT, async {
         let client = Client::new();
-        let same = client
-            .get(server.url_on(0, "/r/302?to=/echo"))
-            .header("authorization", "Bearer secret")
-            .header("cookie", "session=1")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let same = text_of(
+            client
+                .get(server.url_on(0, "/r/302?to=/echo"))
+                .header("authorization", "Bearer secret")
+                .header("cookie", "session=1"),
+        )
+        .await;
         assert!(
             same.contains("auth=Bearer secret cookie=session=1"),
             "{same}"

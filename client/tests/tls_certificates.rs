@@ -5,18 +5,9 @@
 mod tls_support;
 
 use spool_client::tls::{Certificate, TlsConnector, TlsErrorKind, TlsVersion};
-use tls_support::aio;
 use tls_support::pki::{self, TestCa, Validity};
 use tls_support::server::{TlsServer, BOTH, TLS12, TLS13};
-
-/// A connector trusting only `ca`.
-fn trusting(ca: &TestCa) -> TlsConnector {
-    TlsConnector::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(Certificate::from_pem(ca.pem().as_bytes()).unwrap())
-        .build()
-        .unwrap()
-}
+use tls_support::{aio, connector_trusting};
 
 /// One GET over TLS to a server that answers "hello" with close_notify.
 fn hello_server(
@@ -56,7 +47,7 @@ fn trusted_ca_succeeds_over_tls13_and_tls12() {
             ca.server(&["localhost", "127.0.0.1"], Validity::Current),
             versions,
         );
-        let connector = trusting(&ca);
+        let connector = connector_trusting(&ca.pem());
         let addr = server.addr();
         let (response, version, alpn) = spool_runtime::block_on(async {
             let mut tls = aio::connect(&connector, addr, "localhost").await.unwrap();
@@ -88,7 +79,7 @@ fn ip_literal_host_verifies_against_ip_san() {
         ca.server(&["localhost", "127.0.0.1"], Validity::Current),
         BOTH,
     );
-    let connector = trusting(&ca);
+    let connector = connector_trusting(&ca.pem());
     let addr = server.addr();
     let response = spool_runtime::block_on(async {
         let mut tls = aio::connect(&connector, addr, "127.0.0.1").await.unwrap();
@@ -104,7 +95,11 @@ fn ip_literal_host_verifies_against_ip_san() {
 #[test]
 fn self_signed_certificate_is_an_unknown_issuer() {
     let server = hello_server(pki::self_signed(&["localhost"]), BOTH);
-    let (error, server_saw) = handshake_error(&trusting(&TestCa::new()), server, "localhost");
+    let (error, server_saw) = handshake_error(
+        &connector_trusting(&TestCa::new().pem()),
+        server,
+        "localhost",
+    );
     assert_eq!(error.kind(), TlsErrorKind::UnknownIssuer);
     assert!(error.is_certificate_error());
     assert!(
@@ -141,7 +136,11 @@ fn certificate_from_a_same_named_impostor_ca_has_a_bad_signature() {
         TestCa::new().server(&["localhost"], Validity::Current),
         BOTH,
     );
-    let (error, server_saw) = handshake_error(&trusting(&TestCa::new()), server, "localhost");
+    let (error, server_saw) = handshake_error(
+        &connector_trusting(&TestCa::new().pem()),
+        server,
+        "localhost",
+    );
     assert_eq!(error.kind(), TlsErrorKind::BadCertificate, "{error}");
     assert!(
         error
@@ -156,7 +155,7 @@ fn certificate_from_a_same_named_impostor_ca_has_a_bad_signature() {
 fn expired_certificate_says_expired_and_when() {
     let ca = TestCa::new();
     let server = hello_server(ca.server(&["localhost"], Validity::Expired), BOTH);
-    let (error, server_saw) = handshake_error(&trusting(&ca), server, "localhost");
+    let (error, server_saw) = handshake_error(&connector_trusting(&ca.pem()), server, "localhost");
     assert_eq!(error.kind(), TlsErrorKind::Expired);
     assert_eq!(
         error.to_string(),
@@ -169,7 +168,7 @@ fn expired_certificate_says_expired_and_when() {
 fn not_yet_valid_certificate_says_so() {
     let ca = TestCa::new();
     let server = hello_server(ca.server(&["localhost"], Validity::NotYetValid), BOTH);
-    let (error, _) = handshake_error(&trusting(&ca), server, "localhost");
+    let (error, _) = handshake_error(&connector_trusting(&ca.pem()), server, "localhost");
     assert_eq!(error.kind(), TlsErrorKind::NotYetValid);
     assert_eq!(
         error.to_string(),
@@ -185,7 +184,8 @@ fn wrong_host_name_names_the_host_and_the_certificate_names() {
         BOTH,
     );
     // The socket reaches the server, but the URL said another host.
-    let (error, server_saw) = handshake_error(&trusting(&ca), server, "wrong.example");
+    let (error, server_saw) =
+        handshake_error(&connector_trusting(&ca.pem()), server, "wrong.example");
     assert_eq!(error.kind(), TlsErrorKind::NameMismatch);
     assert_eq!(
         error.to_string(),
@@ -200,7 +200,7 @@ fn ip_address_missing_from_san_says_so() {
     let ca = TestCa::new();
     // Valid for the name localhost, but not for the address the URL used.
     let server = hello_server(ca.server(&["localhost"], Validity::Current), BOTH);
-    let (error, _) = handshake_error(&trusting(&ca), server, "127.0.0.1");
+    let (error, _) = handshake_error(&connector_trusting(&ca.pem()), server, "127.0.0.1");
     assert_eq!(error.kind(), TlsErrorKind::NameMismatch);
     assert_eq!(
         error.to_string(),

@@ -9,19 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use spool_client::tls::{Certificate, TlsConnector, TlsStream, TlsVersion};
-use tls_support::aio;
 use tls_support::pki::{TestCa, Validity};
 use tls_support::server::{Session, TlsServer, BOTH, TLS12, TLS13};
+use tls_support::{aio, connector_trusting};
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-
-fn trusting(ca: &TestCa) -> TlsConnector {
-    TlsConnector::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(Certificate::from_pem(ca.pem().as_bytes()).unwrap())
-        .build()
-        .unwrap()
-}
 
 /// Starts a server (on a fresh CA) running `handler` for `connections` connections, and a
 /// connector trusting it.
@@ -37,7 +29,7 @@ fn setup(
         connections,
         handler,
     );
-    (server, trusting(&ca))
+    (server, connector_trusting(&ca.pem()))
 }
 
 /// A close-delimited response (no Content-Length): only the end of the stream ends the body.

@@ -12,17 +12,9 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use spool_client::tls::{Certificate, Identity, TlsConnector, TlsErrorKind};
-use tls_support::aio;
 use tls_support::pki::{self, ServerIdentity, TestCa, Validity};
 use tls_support::server::{TlsServer, BOTH};
-
-fn trusting_pem(pem: &str) -> TlsConnector {
-    TlsConnector::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(Certificate::from_pem(pem.as_bytes()).unwrap())
-        .build()
-        .unwrap()
-}
+use tls_support::{aio, connector_trusting};
 
 /// Serves one connection that answers a GET with "hello"; returns what the client got.
 fn get_hello(
@@ -51,23 +43,23 @@ fn get_hello(
 #[test]
 fn a_self_signed_ca_certificate_given_as_root_is_trusted_for_its_names() {
     let (identity, pem) = pki::self_signed_ca(&["localhost"], Validity::Current);
-    let body = get_hello(&trusting_pem(&pem), identity, "localhost").unwrap();
+    let body = get_hello(&connector_trusting(&pem), identity, "localhost").unwrap();
     assert!(body.ends_with(b"hello"));
 }
 
 #[test]
 fn a_self_signed_ca_certificate_is_still_checked_for_name_and_dates() {
     let (identity, pem) = pki::self_signed_ca(&["localhost"], Validity::Current);
-    let err = get_hello(&trusting_pem(&pem), identity, "127.0.0.1").unwrap_err();
+    let err = get_hello(&connector_trusting(&pem), identity, "127.0.0.1").unwrap_err();
     assert_eq!(err.kind(), TlsErrorKind::NameMismatch, "{err}");
 
     let (identity, pem) = pki::self_signed_ca(&["localhost"], Validity::Expired);
-    let err = get_hello(&trusting_pem(&pem), identity, "localhost").unwrap_err();
+    let err = get_hello(&connector_trusting(&pem), identity, "localhost").unwrap_err();
     assert_eq!(err.kind(), TlsErrorKind::Expired, "{err}");
     assert!(err.to_string().contains("2001-01-01"), "{err}");
 
     let (identity, pem) = pki::self_signed_ca(&["localhost"], Validity::NotYetValid);
-    let err = get_hello(&trusting_pem(&pem), identity, "localhost").unwrap_err();
+    let err = get_hello(&connector_trusting(&pem), identity, "localhost").unwrap_err();
     assert_eq!(err.kind(), TlsErrorKind::NotYetValid, "{err}");
 }
 
@@ -76,7 +68,7 @@ fn an_untrusted_self_signed_ca_certificate_says_how_to_trust_it() {
     let (identity, _) = pki::self_signed_ca(&["localhost"], Validity::Current);
     // Trusting another certificate (of the same shape) is not trusting this one.
     let (_, other_pem) = pki::self_signed_ca(&["localhost"], Validity::Current);
-    let err = get_hello(&trusting_pem(&other_pem), identity, "localhost").unwrap_err();
+    let err = get_hello(&connector_trusting(&other_pem), identity, "localhost").unwrap_err();
     assert_eq!(err.kind(), TlsErrorKind::UnknownIssuer, "{err}");
     assert!(err.to_string().contains("CA:TRUE"), "{err}");
     assert!(err.to_string().contains("--ca-file"), "{err}");
@@ -113,7 +105,7 @@ fn a_certificate_made_by_openssl_req_x509_works_as_with_curl_cacert() {
         chain: vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap()],
         key: PrivateKeyDer::from_pem_slice(&key_pem).unwrap(),
     };
-    let body = get_hello(&trusting_pem(&cert_pem), identity, "localhost").unwrap();
+    let body = get_hello(&connector_trusting(&cert_pem), identity, "localhost").unwrap();
     assert!(body.ends_with(b"hello"));
 }
 

@@ -409,3 +409,10 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Sends `request` and returns the body as text, failing the test on any error: the
+/// `send → unwrap → text → unwrap` chain most tests start from.
+#[allow(dead_code)] // not every test file that includes this module reads bodies this way
+pub async fn text_of(request: spool_client::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
