@@ -2,8 +2,11 @@
 //! between them. The I/O half of the protocol-core contract (see [`crate::proto`]).
 //!
 //! # Layout
-//! - `mod.rs` — [`Connection`]: what the pool stores and a response reads from.
-//! - `io.rs` — writing a request and reading events: the only place bytes move.
+//! - `mod.rs` — [`Connection`]: what the pool stores and a response reads from, its fields, and
+//!   the questions the pool asks of it (reused? reusable? closing?), which never touch the socket.
+//! - `io.rs` — the rest of `impl Connection`: writing a request and reading events, the only
+//!   place bytes move. Two files, one type: a reader looking for `send_request` or `poll_event`
+//!   finds them there.
 //! - `stream.rs` — [`Stream`], the transport enum: plain TCP or TLS ([`crate::tls`]).
 //! - `open.rs` — resolving and connecting a new [`Stream`].
 //! - `timer.rs` — [`Timer`]: whole-request and read-idle limits in one sleep.
