@@ -90,14 +90,15 @@ impl Pool {
     }
 }
 
-struct Slot<T> {
+/// Where the worker thread leaves the result and finds the waker of the task awaiting it.
+struct Handoff<T> {
     result: Option<thread::Result<T>>,
     waker: Option<Waker>,
 }
 
 /// The result of [`spawn_blocking`], as a future.
 pub struct BlockingTask<T> {
-    slot: Arc<Mutex<Slot<T>>>,
+    slot: Arc<Mutex<Handoff<T>>>,
 }
 
 /// Run `f` on a helper thread; the returned future completes with its result.
@@ -114,7 +115,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot {
+    let slot = Arc::new(Mutex::new(Handoff {
         result: None,
         waker: None,
     }));

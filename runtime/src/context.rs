@@ -6,7 +6,7 @@
 //!
 //! # One slot per layer
 //! This module sits *below* the executor and the timers: it knows the reactor (one layer down) and
-//! nothing above it. Each layer above keeps its own part of the current runtime in a [`Slot`] of its own
+//! nothing above it. Each layer above keeps its own part of the current runtime in a [`Current`] of its own
 //! (the executor in `executor/current.rs`, the timer store in `time/current.rs`, the reactor here), and
 //! `Runtime::block_on` enters all of them. So no layer names a layer above it, and a lookup costs what it
 //! did with one shared slot: one thread-local access and a `RefCell` borrow.
@@ -57,16 +57,16 @@ pub(crate) struct Io {
 }
 
 /// One layer's part of the current runtime, `None` outside `block_on`.
-pub(crate) struct Slot<T: 'static>(RefCell<Option<Rc<T>>>);
+pub(crate) struct Current<T: 'static>(RefCell<Option<Rc<T>>>);
 
-impl<T> Slot<T> {
-    pub(crate) const fn new() -> Slot<T> {
-        Slot(RefCell::new(None))
+impl<T> Current<T> {
+    pub(crate) const fn new() -> Current<T> {
+        Current(RefCell::new(None))
     }
 }
 
 thread_local! {
-    static IO: Slot<Io> = const { Slot::new() };
+    static IO: Current<Io> = const { Current::new() };
 }
 
 /// Panic because `what` was called with no runtime running on this thread.
@@ -85,7 +85,7 @@ fn no_runtime(what: &str) -> ! {
 /// Outside `block_on`, with a message saying so: spawning a task or creating a socket needs a running loop.
 #[inline]
 pub(crate) fn with<T, R>(
-    slot: &'static LocalKey<Slot<T>>,
+    slot: &'static LocalKey<Current<T>>,
     what: &str,
     f: impl FnOnce(&T) -> R,
 ) -> R {
@@ -98,7 +98,7 @@ pub(crate) fn with<T, R>(
 /// Like [`with`], but `None` when no runtime runs here (used by destructors, which must not panic).
 #[inline]
 pub(crate) fn try_with<T, R>(
-    slot: &'static LocalKey<Slot<T>>,
+    slot: &'static LocalKey<Current<T>>,
     f: impl FnOnce(&T) -> R,
 ) -> Option<R> {
     slot.try_with(|s| s.0.borrow().as_deref().map(f))
@@ -107,7 +107,7 @@ pub(crate) fn try_with<T, R>(
 }
 
 /// Installs `value` in `slot`; the returned guard takes it out again, even when the future panics.
-pub(crate) fn enter<T>(slot: &'static LocalKey<Slot<T>>, value: Rc<T>) -> Entered<T> {
+pub(crate) fn enter<T>(slot: &'static LocalKey<Current<T>>, value: Rc<T>) -> Entered<T> {
     slot.with(|s| {
         let mut cur = s.0.borrow_mut();
         assert!(
@@ -121,7 +121,7 @@ pub(crate) fn enter<T>(slot: &'static LocalKey<Slot<T>>, value: Rc<T>) -> Entere
 }
 
 /// Takes a layer's part out of its slot when dropped (the end of `block_on`).
-pub(crate) struct Entered<T: 'static>(&'static LocalKey<Slot<T>>);
+pub(crate) struct Entered<T: 'static>(&'static LocalKey<Current<T>>);
 
 impl<T> Drop for Entered<T> {
     fn drop(&mut self) {

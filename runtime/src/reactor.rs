@@ -52,8 +52,8 @@ impl Direction {
     }
 }
 
-/// The per-source state the reactor keeps.
-struct Slot {
+/// What the reactor keeps per registered source: its readiness and the tasks waiting on it.
+struct SourceState {
     ready: Ready,
     reader: Option<Waker>,
     writer: Option<Waker>,
@@ -165,7 +165,7 @@ impl Reactor {
 /// epoll's half: the driver and one slot per registered socket.
 pub(crate) struct Readiness {
     driver: RefCell<MioDriver>,
-    slots: RefCell<Slab<Slot>>,
+    slots: RefCell<Slab<SourceState>>,
 }
 
 impl Readiness {
@@ -173,7 +173,7 @@ impl Readiness {
     /// freshly accepted or connected socket is assumed ready both ways (the first syscall finds out, which
     /// saves a loop turn); a socket still connecting starts with nothing.
     pub(crate) fn register(&self, fd: RawFd, initial: Ready) -> io::Result<usize> {
-        let key = self.slots.borrow_mut().insert(Slot {
+        let key = self.slots.borrow_mut().insert(SourceState {
             ready: initial,
             reader: None,
             writer: None,
@@ -248,7 +248,7 @@ impl Readiness {
 }
 
 /// Mark the event's directions ready and wake whoever waits on them.
-fn dispatch(slots: &mut Slab<Slot>, event: Event) {
+fn dispatch(slots: &mut Slab<SourceState>, event: Event) {
     // A missing slot means the source was deregistered after the kernel queued the event: ignore it.
     let Some(slot) = slots.get_mut(event.token.0) else {
         return;

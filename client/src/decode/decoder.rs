@@ -33,7 +33,7 @@ use super::zstd::Zstd;
 #[derive(Debug)]
 pub struct Decoder {
     /// In the order they are undone: the last coding listed first.
-    stages: Vec<Slot>,
+    stages: Vec<Layer>,
     /// Most bytes any stage may produce.
     limit: u64,
     /// Compressed bytes taken in.
@@ -43,8 +43,9 @@ pub struct Decoder {
     finished: bool,
 }
 
+/// One content coding to undo: its decoder and how much it has handed on.
 #[derive(Debug)]
-struct Slot {
+struct Layer {
     stage: Stage,
     /// Bytes this stage has handed on (the last stage's count is the decoded size).
     produced: u64,
@@ -114,7 +115,7 @@ impl Decoder {
             stages: codings
                 .iter()
                 .rev()
-                .map(|&c| Slot {
+                .map(|&c| Layer {
                     stage: Stage::new(c),
                     produced: 0,
                 })
@@ -274,7 +275,7 @@ impl Decoder {
 
 /// Feeds `input` to the first of `stages`, each of its output pieces going on through the rest.
 fn push_through(
-    stages: &mut [Slot],
+    stages: &mut [Layer],
     input: &[u8],
     out: &mut Vec<u8>,
     limit: u64,
@@ -304,7 +305,7 @@ fn push_through(
 fn forward(
     produced: &mut u64,
     piece: &[u8],
-    rest: &mut [Slot],
+    rest: &mut [Layer],
     out: &mut Vec<u8>,
     limit: u64,
 ) -> Result<(), DecodeError> {

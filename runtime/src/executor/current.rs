@@ -2,11 +2,11 @@
 //! loop thread queues it (see [`crate::context`] for why each layer keeps its own slot).
 
 use super::Executor;
-use crate::context::{self, Entered, Slot};
+use crate::context::{self, Current, Entered};
 use std::rc::Rc;
 
 thread_local! {
-    static EXECUTOR: Slot<Executor> = const { Slot::new() };
+    static EXECUTOR: Current<Executor> = const { Current::new() };
 }
 
 /// Run `f` with the current executor; panics outside a runtime, naming `what` needed one.

@@ -2,12 +2,12 @@
 //! keeps its own slot).
 
 use super::timers::Timers;
-use crate::context::{self, Entered, Slot};
+use crate::context::{self, Current, Entered};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 thread_local! {
-    static TIMERS: Slot<RefCell<Timers>> = const { Slot::new() };
+    static TIMERS: Current<RefCell<Timers>> = const { Current::new() };
 }
 
 /// Run `f` with the current timer store; panics outside a runtime, naming `what` needed one.
