@@ -190,7 +190,11 @@ fn write_absolute_prefix(uri: &Uri, dst: &mut Vec<u8>) -> Result<(), ProtoError>
 /// Writes the origin-form request-target: path and query, `/` when the path is empty.
 fn write_target(uri: &Uri, dst: &mut Vec<u8>) {
     let target = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("");
-    let target = target.split('#').next().unwrap_or("");
+    let end = target
+        .bytes()
+        .position(|b| b == b'#')
+        .unwrap_or(target.len());
+    let target = &target[..end];
     if !target.starts_with('/') && target != "*" {
         dst.push(b'/');
     }
