@@ -12,7 +12,8 @@ use super::body::BodyDecoder;
 use super::error::{ProtoError, ProtoErrorKind};
 use super::framing::{self, BodyKind, Step};
 use super::head::{HeadParser, Parsed};
-use super::request::{self, ProxyForm, RequestHead, SentRequest};
+use super::request::{self, ProxyForm, SentRequest};
+use super::request_head::RequestHead;
 use super::{CloseReason, Event, Limits};
 
 /// Where the connection is in its request/response cycle.

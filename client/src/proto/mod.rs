@@ -8,6 +8,7 @@
 //! - `conn.rs` — [`ClientConn`], the per-connection state machine below. Start reading here.
 //! - `validate.rs` — [`validate()`]: the rules a request head must pass, shared by the encoder and the
 //!   client (which refuses a bad request before connecting).
+//! - `request_head.rs` — [`RequestHead`], a request head as borrowed parts.
 //! - `request.rs` — encodes a [`RequestHead`] (origin-form target, `Host`, `Content-Length`, `User-Agent`).
 //! - `head.rs` — parses response heads with `httparse` into a [`ResponseHead`] sharing the read buffer.
 //! - `framing.rs` — RFC 9112 §6.3: how a body ends, and whether the connection can be reused.
@@ -75,6 +76,7 @@ mod error;
 mod framing;
 mod head;
 mod request;
+mod request_head;
 mod syntax;
 mod tunnel;
 mod validate;
@@ -84,7 +86,8 @@ pub use error::{ProtoError, ProtoErrorKind};
 pub use framing::BodyKind;
 pub use head::ResponseHead;
 pub(crate) use request::split_authority;
-pub use request::{ProxyForm, RequestHead};
+pub use request::ProxyForm;
+pub use request_head::RequestHead;
 pub use tunnel::{encode_connect, parse_connect_reply, ConnectReply};
 pub use validate::validate;
 

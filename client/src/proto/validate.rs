@@ -15,7 +15,7 @@ use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{Method, Uri};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::request::RequestHead;
+use super::request_head::RequestHead;
 use super::syntax::{is_tchar, parse_content_length_value};
 
 /// Checks `req` against every rule the encoder enforces, without writing anything.
