@@ -10,10 +10,10 @@
 use http::header::{ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, RANGE, USER_AGENT};
 use http::{Method, Uri};
 
-use super::error::{ProtoError, ProtoErrorKind};
+use super::error::ProtoError;
 use super::request_head::RequestHead;
 use super::syntax::has_token;
-use super::validate::{check_value, validate};
+use super::validate::{check_value, invalid, validate};
 
 /// Facts about an encoded request that the response decoder needs later.
 #[derive(Debug, Clone, Copy)]
@@ -240,10 +240,6 @@ pub(crate) fn split_authority(authority: &str) -> (&str, Option<u16>) {
 /// Decimal digits without the `fmt` machinery: this runs for every request.
 pub(super) fn write_decimal(n: u64, dst: &mut Vec<u8>) {
     dst.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
-fn invalid(detail: impl Into<String>) -> ProtoError {
-    ProtoError::new(ProtoErrorKind::InvalidRequest, detail)
 }
 
 #[cfg(test)]

@@ -153,7 +153,8 @@ pub(super) fn check_value(name: &str, bytes: &[u8]) -> Result<(), ProtoError> {
     }
 }
 
-fn invalid(detail: impl Into<String>) -> ProtoError {
+/// An [`InvalidRequest`](ProtoErrorKind::InvalidRequest) error saying what was wrong.
+pub(super) fn invalid(detail: impl Into<String>) -> ProtoError {
     ProtoError::new(ProtoErrorKind::InvalidRequest, detail)
 }
 
