@@ -1,89 +1,37 @@
 //! Turning body bytes into text for [`Response::text`](crate::Response::text): the charset comes
 //! from `Content-Type` (default UTF-8), and undecodable bytes become U+FFFD instead of an error.
 //!
-//! Labels follow the WHATWG Encoding Standard, as browsers and reqwest do: `iso-8859-1`, `latin1`
-//! and `us-ascii` all mean windows-1252 (which differs from ISO-8859-1 only in 0x80–0x9F, where it
-//! has `€`, `‘`, `’` and friends instead of invisible C1 controls). A byte-order mark overrides the
-//! label. Unknown labels fall back to UTF-8.
+//! The decoding itself is `encoding_rs` (Firefox's, and reqwest's): every label of the WHATWG
+//! Encoding Standard, as browsers read them. So `iso-8859-1`, `latin1` and `us-ascii` all mean
+//! windows-1252 (which differs from ISO-8859-1 only in 0x80–0x9F, where it has `€`, `‘`, `’` and
+//! friends instead of invisible C1 controls), and `shift_jis`, `gbk` or `koi8-r` decode as such. A
+//! byte-order mark overrides the label. Unknown labels fall back to UTF-8.
 
+use encoding_rs::{Encoding, UTF_8};
 use http::HeaderValue;
-
-/// The encodings this client decodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Utf8,
-    Windows1252,
-    Utf16Le,
-    Utf16Be,
-}
 
 /// Decodes `bytes` as text in the charset `content_type` names.
 pub(crate) fn decode(bytes: &[u8], content_type: Option<&HeaderValue>) -> String {
-    let (encoding, body) = match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => (Encoding::Utf8, rest),
-        [0xFF, 0xFE, rest @ ..] => (Encoding::Utf16Le, rest),
-        [0xFE, 0xFF, rest @ ..] => (Encoding::Utf16Be, rest),
-        _ => (
-            content_type
-                .and_then(|v| charset_label(v.as_bytes()))
-                .map_or(Encoding::Utf8, encoding_for),
-            bytes,
-        ),
-    };
-    match encoding {
-        Encoding::Utf8 => String::from_utf8_lossy(body).into_owned(),
-        Encoding::Windows1252 => body.iter().map(|&b| windows_1252(b)).collect(),
-        Encoding::Utf16Le | Encoding::Utf16Be => {
-            let units = body.chunks(2).map(|pair| match (pair, encoding) {
-                ([a, b], Encoding::Utf16Le) => u16::from_le_bytes([*a, *b]),
-                ([a, b], _) => u16::from_be_bytes([*a, *b]),
-                // An odd trailing byte cannot be a code unit.
-                _ => 0xFFFD,
-            });
-            char::decode_utf16(units)
-                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-                .collect()
-        }
-    }
+    let encoding = content_type
+        .and_then(|v| charset_label(v.as_bytes()))
+        .and_then(Encoding::for_label)
+        .unwrap_or(UTF_8);
+    // `decode` sniffs a byte-order mark first and replaces malformed sequences with U+FFFD.
+    let (text, _, _) = encoding.decode(bytes);
+    text.into_owned()
 }
 
-/// The `charset` parameter of a `Content-Type` value, lower-cased, quotes removed.
-fn charset_label(value: &[u8]) -> Option<String> {
+/// The `charset` parameter of a `Content-Type` value, quotes removed (`for_label` ignores case
+/// and surrounding spaces).
+fn charset_label(value: &[u8]) -> Option<&[u8]> {
     let text = std::str::from_utf8(value).ok()?;
     text.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
         if !name.trim().eq_ignore_ascii_case("charset") {
             return None;
         }
-        let value = value.trim().trim_matches('"').trim();
-        Some(value.to_ascii_lowercase())
+        Some(value.trim().trim_matches('"').as_bytes())
     })
-}
-
-fn encoding_for(label: String) -> Encoding {
-    match label.as_str() {
-        "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "l1" | "us-ascii" | "ascii"
-        | "windows-1252" | "cp1252" | "x-cp1252" | "cp819" | "ibm819" | "iso-ir-100" => {
-            Encoding::Windows1252
-        }
-        "utf-16le" | "utf-16" => Encoding::Utf16Le,
-        "utf-16be" => Encoding::Utf16Be,
-        _ => Encoding::Utf8,
-    }
-}
-
-/// One windows-1252 byte as a character (the five undefined bytes map to the C1 control of the same
-/// number, as the WHATWG index does).
-fn windows_1252(b: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
-        'ž', 'Ÿ',
-    ];
-    match b {
-        0x80..=0x9F => HIGH[usize::from(b - 0x80)],
-        _ => char::from(b),
-    }
 }
 
 #[cfg(test)]
@@ -129,5 +77,19 @@ mod tests {
             decode(b"ok", Some(&ct("text/plain; charset=klingon"))),
             "ok"
         );
+    }
+
+    #[test]
+    fn labels_beyond_latin1_decode_as_browsers_do() {
+        // "日本" in Shift_JIS, "中文" in GBK, "привет" in KOI8-R, "łódź" in ISO-8859-2.
+        for (label, bytes, text) in [
+            ("shift_jis", &b"\x93\xfa\x96\x7b"[..], "日本"),
+            ("GBK", &b"\xd6\xd0\xce\xc4"[..], "中文"),
+            ("koi8-r", &b"\xd0\xd2\xc9\xd7\xc5\xd4"[..], "привет"),
+            ("iso-8859-2", &b"\xb3\xf3d\xbc"[..], "łódź"),
+        ] {
+            let value = HeaderValue::from_str(&format!("text/html; charset={label}")).unwrap();
+            assert_eq!(decode(bytes, Some(&value)), text, "{label}");
+        }
     }
 }
