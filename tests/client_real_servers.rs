@@ -144,6 +144,38 @@ fn nginx_head_404_and_post() {
 }
 
 #[test]
+fn nginx_receives_a_streamed_file_body_whole_and_keeps_the_connection() {
+    let Some(nginx) = Nginx::start(NginxOptions::new().file("h.txt", "12345")) else {
+        return;
+    };
+    if !nginx.require_echo() {
+        return;
+    }
+    let dir = support::tempdir::TempDir::new("upload");
+    let path = dir.path().join("body.bin");
+    // Ten 64 KiB pieces and a bit: read from the file on the blocking pool as it is sent.
+    let body: Vec<u8> = (0..700_001u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &body).unwrap();
+    run(async {
+        let client = Client::new();
+        for _ in 0..2 {
+            let echoed = client
+                .post(nginx.url("/echo/body"))
+                .body_file(&path)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert_eq!(echoed.len(), body.len());
+            assert!(echoed == body, "nginx echoed other bytes");
+        }
+    });
+    assert_eq!(nginx.accepted_connections(), 1);
+}
+
+#[test]
 fn nginx_redirects() {
     let options = NginxOptions::new()
         .file("target.txt", "arrived")

@@ -102,6 +102,7 @@ mod request_api;
 mod response;
 mod retry;
 mod send;
+mod upload;
 mod url;
 
 pub mod connect;

@@ -11,11 +11,13 @@ use http::{HeaderMap, Method, Uri};
 use crate::auth;
 use crate::error::{Error, ErrorKind};
 use crate::proto;
+use crate::upload::Upload;
 
 /// One request as it goes on the wire (redirects build new ones from it): made with
 /// [`RequestBuilder::build`](crate::RequestBuilder::build) or [`Request::new`], sent with
 /// [`Client::execute`](crate::Client::execute). Cloning is cheap (the body is shared), which is
-/// how retries and middleware resend it.
+/// how retries and middleware resend it. A body streamed from a reader is shared by clones too,
+/// and can be sent only once (see [`RequestBuilder::body_reader`](crate::RequestBuilder::body_reader)).
 #[derive(Debug, Clone)]
 pub struct Request {
     pub(crate) method: Method,
@@ -23,6 +25,8 @@ pub struct Request {
     pub(crate) headers: HeaderMap,
     /// Sent with `Content-Length`; `Bytes` so a 307/308 redirect can resend it without a copy.
     pub(crate) body: Option<Bytes>,
+    /// A body streamed from a reader instead (never both: setting one clears the other).
+    pub(crate) upload: Option<Upload>,
     /// Overrides the client's whole-request timeout.
     pub(crate) timeout: Option<Duration>,
 }
@@ -38,6 +42,22 @@ pub(crate) fn prepare(mut request: Request) -> Result<Request, Error> {
     Ok(request)
 }
 
+impl Request {
+    /// The length announced as `Content-Length`, in memory or streamed.
+    pub(crate) fn body_len(&self) -> Option<u64> {
+        match (&self.body, &self.upload) {
+            (Some(bytes), _) => Some(bytes.len() as u64),
+            (None, Some(upload)) => Some(upload.len()),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether this request can be sent (again): false once a streamed body was read.
+    pub(crate) fn is_replayable(&self) -> bool {
+        self.upload.as_ref().is_none_or(|u| !u.is_spent())
+    }
+}
+
 pub(crate) fn builder_error(message: String) -> Error {
     Error::new(ErrorKind::Builder, message)
 }
@@ -50,7 +70,7 @@ fn check(req: &Request) -> Result<(), Error> {
         method: &req.method,
         uri: &req.url,
         headers: &req.headers,
-        body_len: req.body.as_ref().map(|b| b.len() as u64),
+        body_len: req.body_len(),
         // The client's own User-Agent and Accept-Encoding were checked when it was built.
         user_agent: None,
         accept_encoding: None,

@@ -147,6 +147,11 @@ pub(crate) fn next(
         301 | 302 if req.method == Method::POST => (Method::GET, false),
         _ => (req.method.clone(), true),
     };
+    if keep_body && req.upload.is_some() {
+        // A streamed body was read once and cannot be sent again: the 307/308 is the result
+        // (`Response::url` and the `Location` header say where it pointed).
+        return Ok(None);
+    }
     let mut headers = req.headers.clone();
     let body = if keep_body { req.body.clone() } else { None };
     if !keep_body {
@@ -169,6 +174,8 @@ pub(crate) fn next(
         url,
         headers,
         body,
+        // Dropped on a redirect to GET; kept ones returned above.
+        upload: None,
         timeout: req.timeout,
     }))
 }
@@ -190,6 +197,7 @@ mod tests {
             url: url.parse().unwrap(),
             headers,
             body: Some(Bytes::from_static(b"payload")),
+            upload: None,
             timeout: None,
         }
     }

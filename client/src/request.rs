@@ -47,6 +47,7 @@ impl RequestBuilder {
             url,
             headers: HeaderMap::new(),
             body: None,
+            upload: None,
             timeout: None,
         });
         RequestBuilder { client, request }
@@ -108,6 +109,7 @@ impl RequestBuilder {
     pub fn body(mut self, body: impl Into<Bytes>) -> RequestBuilder {
         if let Ok(req) = &mut self.request {
             req.body = Some(body.into());
+            req.upload = None;
         }
         self
     }

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_io::AsyncRead;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Uri};
 
@@ -17,6 +18,7 @@ use crate::handle::Client;
 use crate::prepared::{builder_error, prepare, Request};
 use crate::request::RequestBuilder;
 use crate::response::Response;
+use crate::upload::{FileSource, Upload};
 use crate::url::IntoUrl;
 
 impl RequestBuilder {
@@ -107,15 +109,36 @@ impl RequestBuilder {
         self.sensitive_header(value, "bearer_auth()")
     }
 
-    /// Sends the contents of the file at `path` as the body, with its `Content-Length`. The file
-    /// is read when this is called (the client sends bodies with a length, not chunked); a file
-    /// that cannot be read makes `send` fail with [`ErrorKind::Builder`] naming it.
+    /// Streams the file at `path` as the body, with its length (taken now) as `Content-Length`;
+    /// see [`body_reader`](Self::body_reader) for what streaming means for retries and redirects.
+    /// The file is opened now and read in 64 KiB pieces on the blocking pool as the request is
+    /// written; a file that cannot be opened makes `send` fail with [`ErrorKind::Builder`] naming
+    /// it, and one that shrinks while it is sent fails the request.
     pub fn body_file(self, path: impl AsRef<std::path::Path>) -> RequestBuilder {
         let path = path.as_ref();
-        match std::fs::read(path) {
-            Ok(bytes) => self.body(bytes),
+        let opened = std::fs::File::open(path).and_then(|file| {
+            let len = file.metadata()?.len();
+            Ok((file, len))
+        });
+        match opened {
+            Ok((file, len)) => self.body_reader(FileSource::new(file), len),
             Err(e) => self.fail(format!("cannot read the body file {}: {e}", path.display())),
         }
+    }
+
+    /// Streams the body from `reader`: exactly `len` bytes, announced as `Content-Length`, read
+    /// and written 64 KiB at a time, so a large body never sits in memory.
+    ///
+    /// The reader is read once. A connect failure may still be retried (nothing was read yet);
+    /// after the head is written, nothing resends it: no retry, and a 307 or 308 redirect is
+    /// returned as the response rather than followed. A reader that ends before `len` bytes fails
+    /// the request with [`ErrorKind::Io`]; bytes past `len` are not read.
+    pub fn body_reader(mut self, reader: impl AsyncRead + 'static, len: u64) -> RequestBuilder {
+        if let Ok(req) = &mut self.request {
+            req.upload = Some(Upload::new(Box::pin(reader), len));
+            req.body = None;
+        }
+        self
     }
 
     /// The request, checked as `send` would check it, to send later with [`Client::execute`]
@@ -159,6 +182,7 @@ impl Request {
             url: url.into_url()?,
             headers: HeaderMap::new(),
             body: None,
+            upload: None,
             timeout: None,
         })
     }
@@ -193,12 +217,14 @@ impl Request {
         &mut self.headers
     }
 
-    /// The body, if any.
+    /// The body, if it is in memory (a streamed one, set with
+    /// [`RequestBuilder::body_reader`] or [`body_file`](RequestBuilder::body_file), is not).
     pub fn body(&self) -> Option<&Bytes> {
         self.body.as_ref()
     }
 
-    /// The body, to set or take.
+    /// The in-memory body, to set or take. Setting one here while a streamed body is set sends
+    /// the in-memory one.
     pub fn body_mut(&mut self) -> &mut Option<Bytes> {
         &mut self.body
     }

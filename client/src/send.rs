@@ -68,7 +68,8 @@ pub(crate) fn send(
         let mut retries = 0;
         loop {
             let result = execute(inner, req, deadline).await;
-            if let Some(first) = first {
+            // A streamed body already read cannot be sent again, so the policy is not asked.
+            if let Some(first) = first.filter(|_| req.is_replayable()) {
                 let attempt = match &result {
                     Ok(r) => Attempt::Answered(r.status(), r.headers()),
                     Err(e) => Attempt::Failed(e),
@@ -169,6 +170,7 @@ fn execute<'a>(
                         reused,
                         fresh,
                         idempotent: is_idempotent(&req.method),
+                        replayable: req.is_replayable(),
                     };
                     match classify(failure) {
                         AfterFailure::Refused => {
@@ -182,11 +184,19 @@ fn execute<'a>(
                         }
                         AfterFailure::Fail { not_retried } => {
                             let mut error = e.into_error();
-                            if not_retried {
-                                error = error.amend(&format!(
-                                    "; the {} was not retried because it is not idempotent",
-                                    req.method
-                                ));
+                            match not_retried {
+                                Some(NotRetried::NotIdempotent) => {
+                                    error = error.amend(&format!(
+                                        "; the {} was not retried because it is not idempotent",
+                                        req.method
+                                    ));
+                                }
+                                Some(NotRetried::BodySpent) => {
+                                    error = error.amend(
+                                        "; it was not retried because its streamed body was already read",
+                                    );
+                                }
+                                None => {}
                             }
                             return Err(error);
                         }
@@ -218,12 +228,22 @@ async fn exchange(
         method: &req.method,
         uri: &req.url,
         headers: &req.headers,
-        body_len: req.body.as_ref().map(|b| b.len() as u64),
+        body_len: req.body_len(),
         user_agent: config.user_agent.as_deref(),
         accept_encoding: config.decompress.then_some(crate::decode::ACCEPT_ENCODING),
     };
-    let body = req.body.as_deref().unwrap_or_default();
-    conn.send_request(&head, body, timer).await?;
+    match (&req.body, &req.upload) {
+        (None, Some(upload)) => {
+            // Taken only now, so a failed connect could still be retried with it.
+            let mut source = upload.take().ok_or_else(ConnError::body_spent)?;
+            conn.send_request(&head, &[], timer).await?;
+            Box::pin(conn.send_body_from(&mut source, upload.len(), timer)).await?;
+        }
+        (body, _) => {
+            let body = body.as_deref().unwrap_or_default();
+            conn.send_request(&head, body, timer).await?;
+        }
+    }
     poll_fn(|cx| conn.poll_event(cx, timer)).await
 }
 
@@ -240,6 +260,8 @@ struct Failure {
     fresh: bool,
     /// The method may be sent twice (RFC 9110 §9.2.2).
     idempotent: bool,
+    /// The body can be sent again (false once a streamed body was read).
+    replayable: bool,
 }
 
 /// What a hop does after its exchange failed.
@@ -250,21 +272,36 @@ enum AfterFailure {
     /// The keep-alive race (the server closed this pooled connection just as we used it): once
     /// more, on a fresh connection.
     RetryFresh,
-    /// The request fails; `not_retried`: it was that race, but the method is not idempotent, and
-    /// the error says why it was not tried again.
-    Fail { not_retried: bool },
+    /// The request fails; `not_retried`: it was that race, but the request could not be sent
+    /// again, and the error says why.
+    Fail { not_retried: Option<NotRetried> },
+}
+
+/// Why the keep-alive race was not retried.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum NotRetried {
+    NotIdempotent,
+    BodySpent,
 }
 
 /// The decision after a failed exchange, a pure function of what was known.
 fn classify(f: Failure) -> AfterFailure {
     if f.encode {
         AfterFailure::Refused
-    } else if f.reused && f.stale && f.idempotent && !f.fresh {
-        AfterFailure::RetryFresh
-    } else {
+    } else if !(f.reused && f.stale) {
+        AfterFailure::Fail { not_retried: None }
+    } else if !f.idempotent {
         AfterFailure::Fail {
-            not_retried: f.reused && f.stale && !f.idempotent,
+            not_retried: Some(NotRetried::NotIdempotent),
         }
+    } else if !f.replayable {
+        AfterFailure::Fail {
+            not_retried: Some(NotRetried::BodySpent),
+        }
+    } else if f.fresh {
+        AfterFailure::Fail { not_retried: None }
+    } else {
+        AfterFailure::RetryFresh
     }
 }
 
@@ -411,6 +448,7 @@ mod tests {
             reused,
             fresh,
             idempotent,
+            replayable: true,
         }
     }
 
@@ -438,7 +476,7 @@ mod tests {
         ] {
             assert_eq!(
                 classify(f),
-                AfterFailure::Fail { not_retried: false },
+                AfterFailure::Fail { not_retried: None },
                 "{f:?}"
             );
         }
@@ -449,12 +487,34 @@ mod tests {
         for fresh in [false, true] {
             assert_eq!(
                 classify(failure(false, true, true, fresh, false)),
-                AfterFailure::Fail { not_retried: true }
+                AfterFailure::Fail {
+                    not_retried: Some(NotRetried::NotIdempotent)
+                }
             );
         }
         assert_eq!(
             classify(failure(false, true, false, false, false)),
-            AfterFailure::Fail { not_retried: false }
+            AfterFailure::Fail { not_retried: None }
         );
+    }
+
+    #[test]
+    fn a_stale_reuse_whose_streamed_body_was_read_fails_saying_so() {
+        let spent = Failure {
+            replayable: false,
+            ..failure(false, true, true, false, true)
+        };
+        assert_eq!(
+            classify(spent),
+            AfterFailure::Fail {
+                not_retried: Some(NotRetried::BodySpent)
+            }
+        );
+        // Not the race: nothing to explain.
+        let answered = Failure {
+            replayable: false,
+            ..failure(false, false, true, false, true)
+        };
+        assert_eq!(classify(answered), AfterFailure::Fail { not_retried: None });
     }
 }

@@ -27,6 +27,10 @@ enum Kind {
     Proto(ProtoError),
     /// A limit passed; `bool`: while writing the request.
     Timeout(Expired, bool),
+    /// The request's streamed body was already read by an earlier send; nothing was sent.
+    BodySpent,
+    /// The reader of a streamed body failed, ended early, or gave nothing for the read timeout.
+    Source(io::Error),
 }
 
 impl ConnError {
@@ -66,15 +70,30 @@ impl ConnError {
         }
     }
 
+    pub(crate) fn body_spent() -> ConnError {
+        ConnError {
+            kind: Kind::BodySpent,
+            before_response: true,
+        }
+    }
+
+    pub(crate) fn source(e: io::Error) -> ConnError {
+        ConnError {
+            kind: Kind::Source(e),
+            before_response: false,
+        }
+    }
+
     /// Whether the request never reached the server's response logic as far as we can tell: write
     /// failures, resets and closes before any response byte. Timeouts are never retried.
     pub(crate) fn is_stale_connection(&self) -> bool {
         self.before_response && matches!(self.kind, Kind::Write(_) | Kind::Read(_) | Kind::Proto(_))
     }
 
-    /// Whether nothing was sent and the connection can go back to the pool unharmed.
+    /// Whether nothing was sent and the connection can go back to the pool unharmed (the
+    /// request could not be encoded, or its streamed body was already spent).
     pub(crate) fn is_encode(&self) -> bool {
-        matches!(self.kind, Kind::Encode(_))
+        matches!(self.kind, Kind::Encode(_) | Kind::BodySpent)
     }
 
     /// The caller-facing error.
@@ -92,6 +111,17 @@ impl ConnError {
                 Error::new(kind, format!("reading the response failed: {what}")).with_source(e)
             }
             Kind::Proto(e) => Error::from_proto(e),
+            Kind::BodySpent => Error::new(
+                ErrorKind::Builder,
+                "the request's streamed body was already sent: a body from a reader can be sent once",
+            ),
+            Kind::Source(e) => {
+                let kind = match e.kind() {
+                    io::ErrorKind::TimedOut => ErrorKind::Timeout,
+                    _ => ErrorKind::Io,
+                };
+                Error::new(kind, format!("reading the request body failed: {e}")).with_source(e)
+            }
             Kind::Timeout(Expired::Request(limit), _) => Error::new(
                 ErrorKind::Timeout,
                 format!("the request did not complete within {limit:?} (timeout)"),

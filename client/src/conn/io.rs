@@ -20,7 +20,9 @@ use http::HeaderName;
 use crate::buffers;
 use crate::proto::{Event, ProtoError, ProtoErrorKind, RequestHead};
 
+use super::timer::Expired;
 use super::{ConnError, Connection, Timer};
+use crate::upload::{Source, CHUNK};
 
 /// `Keep-Alive`, which `http` has no constant for.
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
@@ -64,6 +66,37 @@ impl Connection {
         let result = poll_fn(|cx| self.poll_write_all(cx, &out, rest, &mut progress, timer)).await;
         buffers::give_write(out);
         result
+    }
+
+    /// Writes exactly `len` body bytes read from `source`, a chunk at a time, after
+    /// [`send_request`](Self::send_request) wrote the head. While the source has nothing, the
+    /// whole-request and read-idle limits still run (a source idle that long is a `TimedOut`
+    /// source error); a source that ends before `len` bytes fails the request, whose connection
+    /// then closes (the server still waits for the rest).
+    pub(crate) async fn send_body_from(
+        &mut self,
+        source: &mut Source,
+        len: u64,
+        timer: &mut Timer,
+    ) -> Result<(), ConnError> {
+        // One buffer for the whole body, never larger than it.
+        let mut chunk = vec![0; usize::try_from(len).map_or(CHUNK, |n| n.min(CHUNK))];
+        let mut sent = 0u64;
+        while sent < len {
+            let want = usize::try_from(len - sent).map_or(chunk.len(), |n| n.min(chunk.len()));
+            let n = poll_fn(|cx| poll_source(cx, source, &mut chunk[..want], timer)).await?;
+            if n == 0 {
+                return Err(ConnError::source(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("the body reader ended after {sent} of {len} bytes"),
+                )));
+            }
+            timer.progress();
+            let mut progress = Progress::default();
+            poll_fn(|cx| self.poll_write_all(cx, &chunk[..n], &[], &mut progress, timer)).await?;
+            sent += n as u64;
+        }
+        Ok(())
     }
 
     fn poll_write_all(
@@ -247,5 +280,25 @@ impl Connection {
             self.data = fresh.split_to(keep);
         }
         self.spare = fresh;
+    }
+}
+
+/// One read from a streamed body's source, under the exchange's time limits.
+fn poll_source(
+    cx: &mut Context<'_>,
+    source: &mut Source,
+    buf: &mut [u8],
+    timer: &mut Timer,
+) -> Poll<Result<usize, ConnError>> {
+    match source.as_mut().poll_read(cx, buf) {
+        Poll::Ready(Ok(n)) => Poll::Ready(Ok(n)),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(ConnError::source(e))),
+        Poll::Pending => match ready!(timer.poll_expired(cx)) {
+            Expired::Idle(limit) => Poll::Ready(Err(ConnError::source(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the body reader gave nothing for {limit:?} (read timeout)"),
+            )))),
+            expired => Poll::Ready(Err(ConnError::timeout(expired, true))),
+        },
     }
 }
