@@ -56,10 +56,15 @@
 //!
 //! The crates that parse DNS messages (hickory-proto, domain, simple-dns) are broad: records of
 //! every type, DNSSEC, zone files, builders. A stub resolver needs the header, one question, and the
-//! A, AAAA, CNAME and SOA records of an answer. The parser here is about 700 lines, allocation-light,
-//! bounded by construction (compression pointers must point backwards, names at most 255 bytes,
-//! record lengths checked against the message), and fuzzed (`fuzz/`). It stays until a measurement
-//! says a crate does this job better.
+//! A, AAAA, CNAME and SOA records of an answer. The parser here is about 700 lines, bounded by
+//! construction (compression pointers must point backwards, names at most 255 bytes, record
+//! lengths checked against the message), and fuzzed (`fuzz/`). `bench/dns-wire` measures it beside
+//! hickory-proto and simple-dns on the same messages and 100,000 mutations of them: it reads an
+//! answer 1.4-3.5x faster than either, with 5-15 allocations, never held more than 2.5 KiB on
+//! hostile input (both crates reserve megabytes from inflated header counts), gives the RFC
+//! reading where each crate misreads one (a truncated TC answer, a wrong-length A record, the EDNS
+//! extended RCODE), and adds no crate. So it stays; hickory-proto is the crate to take if spool
+//! ever needs SVCB/HTTPS records or DNSSEC.
 
 #![forbid(unsafe_code)]
 

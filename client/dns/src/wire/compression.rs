@@ -14,8 +14,9 @@ use super::query::WireError;
 /// Decodes the possibly compressed name starting at `start` in `msg`. Returns the name and the offset
 /// just past it in the original byte stream (after the first pointer, if any).
 pub(crate) fn decode_name(msg: &[u8], start: usize) -> Result<(Name, usize), WireError> {
-    let mut labels: Vec<&[u8]> = Vec::new();
-    let mut wire_len = 1; // the root label's zero byte
+    // The name is gathered in wire form on the stack and copied out once: no `Vec` grows here.
+    let mut wire = [0u8; MAX_NAME_LEN];
+    let mut wire_len = 1; // the root label's zero byte, written last
     let mut pos = start;
     // Pointers must land before this; it drops at every jump, which is what rules out loops.
     let mut segment_start = start;
@@ -28,7 +29,9 @@ pub(crate) fn decode_name(msg: &[u8], start: usize) -> Result<(Name, usize), Wir
         match len_byte >> 6 {
             0b00 if len_byte == 0 => {
                 let end = end_in_stream.unwrap_or(pos + 1);
-                return Ok((Name::from_checked_labels(labels), end));
+                let used = wire_len - 1;
+                wire[used] = 0;
+                return Ok((Name::from_checked_wire(&wire[..wire_len]), end));
             }
             0b00 => {
                 let len = usize::from(len_byte);
@@ -38,11 +41,13 @@ pub(crate) fn decode_name(msg: &[u8], start: usize) -> Result<(Name, usize), Wir
                         what: "name",
                         offset: start,
                     })?;
+                let at = wire_len - 1;
                 wire_len += 1 + len;
                 if wire_len > MAX_NAME_LEN {
                     return Err(WireError::NameTooLong { offset: start });
                 }
-                labels.push(label);
+                wire[at] = len_byte;
+                wire[at + 1..at + 1 + len].copy_from_slice(label);
                 pos += 1 + len;
             }
             0b11 => {

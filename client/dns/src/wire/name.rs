@@ -125,18 +125,13 @@ impl Name {
         Ok(Name { wire })
     }
 
-    /// Builds a name from labels already checked by the wire decoder (each 1..=63 octets, total within
-    /// 255). Lowercases them, which keeps the type's invariant.
-    pub(crate) fn from_checked_labels<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> Name {
-        let mut wire = Vec::new();
-        for label in labels {
-            debug_assert!(!label.is_empty() && label.len() <= MAX_LABEL_LEN);
-            wire.push(label.len() as u8);
-            wire.extend(label.iter().map(u8::to_ascii_lowercase));
+    /// A name from its complete wire form (labels and the root's zero byte), already checked for
+    /// label and name lengths; lower-cased in the one copy.
+    pub(crate) fn from_checked_wire(wire: &[u8]) -> Name {
+        debug_assert!(wire.len() <= MAX_NAME_LEN && wire.last() == Some(&0));
+        Name {
+            wire: wire.iter().map(u8::to_ascii_lowercase).collect(),
         }
-        wire.push(0);
-        debug_assert!(wire.len() <= MAX_NAME_LEN);
-        Name { wire }
     }
 
     /// The uncompressed wire form, ready to copy into a question.
@@ -290,7 +285,7 @@ mod tests {
 
     #[test]
     fn display_escapes_wire_bytes() {
-        let n = Name::from_checked_labels([&b"a.b"[..], &b"C\x00"[..]]);
+        let n = Name::from_checked_wire(b"\x03a.b\x02C\x00\x00");
         assert_eq!(n.to_string(), "a\\046b.c\\000.");
     }
 }
