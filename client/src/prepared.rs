@@ -25,7 +25,9 @@ pub struct Request {
     pub(crate) headers: HeaderMap,
     /// Sent with `Content-Length`; `Bytes` so a 307/308 redirect can resend it without a copy.
     pub(crate) body: Option<Bytes>,
-    /// A body streamed from a reader instead (never both: setting one clears the other).
+    /// A body streamed from a reader instead. The builder's `body` and `body_reader` each clear
+    /// the other; only [`Request::body_mut`] can leave both set, and then `body` is the one sent
+    /// ([`Request::body_len`] and `send::exchange` both give it precedence).
     pub(crate) upload: Option<Upload>,
     /// Overrides the client's whole-request timeout.
     pub(crate) timeout: Option<Duration>,
