@@ -190,6 +190,12 @@ impl UringDriver {
         self.maybe_close(key);
     }
 
+    /// Whether `op` is socket `key`'s receive and a cancel for it was already submitted.
+    pub(super) fn recv_cancel_sent(&self, key: usize, op: usize) -> bool {
+        let s = &self.sockets[key];
+        s.recv == Some(op) && s.recv_cancelled
+    }
+
     /// An op of socket `key` had its final completion.
     pub(super) fn op_done(&mut self, key: usize) {
         self.sockets[key].ops -= 1;
