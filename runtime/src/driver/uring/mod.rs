@@ -318,9 +318,7 @@ impl UringDriver {
             budget -= 1;
         }
     }
-}
 
-impl UringDriver {
     /// Cancel everything in flight and reap until every op had its final completion, for at most 5 s.
     /// Returns how many times it entered the kernel.
     fn drain_at_shutdown(&mut self) -> usize {
