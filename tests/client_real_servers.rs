@@ -175,6 +175,59 @@ fn nginx_receives_a_streamed_file_body_whole_and_keeps_the_connection() {
     assert_eq!(nginx.accepted_connections(), 1);
 }
 
+/// Hands out a byte slice `piece` bytes per read, like a pipe whose writer's size is not known.
+struct Pieces {
+    data: Vec<u8>,
+    at: usize,
+    piece: usize,
+}
+
+impl futures_io::AsyncRead for Pieces {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let n = buf.len().min(self.piece).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        std::task::Poll::Ready(Ok(n))
+    }
+}
+
+#[test]
+fn nginx_receives_a_chunked_body_of_unknown_length_whole_and_keeps_the_connection() {
+    let Some(nginx) = Nginx::start(NginxOptions::new().file("h.txt", "12345")) else {
+        return;
+    };
+    if !nginx.require_echo() {
+        return;
+    }
+    let body: Vec<u8> = (0..300_007u32).map(|i| (i % 251) as u8).collect();
+    run(async {
+        let client = Client::new();
+        // Odd pieces (one chunk each), then a body that is only the last chunk.
+        for (data, piece) in [(body.clone(), 40_001), (Vec::new(), 1)] {
+            let echoed = client
+                .put(nginx.url("/echo/body"))
+                .body_stream(Pieces {
+                    data: data.clone(),
+                    at: 0,
+                    piece,
+                })
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert_eq!(echoed.len(), data.len());
+            assert!(echoed == data, "nginx echoed other bytes");
+        }
+    });
+    assert_eq!(nginx.accepted_connections(), 1);
+}
+
 #[test]
 fn nginx_redirects() {
     let options = NginxOptions::new()

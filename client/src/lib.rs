@@ -75,7 +75,7 @@
 //!    unless the rest of the body is already buffered (then the connection is reused).
 //!
 //! ## What it does not do (yet)
-//! HTTP/2, pipelining, cookies, chunked request bodies, SOCKS or TLS-to-the-proxy.
+//! HTTP/2, pipelining, cookies, `Expect: 100-continue`, SOCKS or TLS-to-the-proxy.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

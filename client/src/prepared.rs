@@ -10,7 +10,7 @@ use http::{HeaderMap, Method, Uri};
 
 use crate::auth;
 use crate::error::{Error, ErrorKind};
-use crate::proto;
+use crate::proto::{self, BodyLen};
 use crate::upload::Upload;
 
 /// One request as it goes on the wire (redirects build new ones from it): made with
@@ -45,12 +45,12 @@ pub(crate) fn prepare(mut request: Request) -> Result<Request, Error> {
 }
 
 impl Request {
-    /// The length announced as `Content-Length`, in memory or streamed.
-    pub(crate) fn body_len(&self) -> Option<u64> {
+    /// The body's length as the request head announces it, in memory or streamed.
+    pub(crate) fn body_len(&self) -> BodyLen {
         match (&self.body, &self.upload) {
-            (Some(bytes), _) => Some(bytes.len() as u64),
-            (None, Some(upload)) => Some(upload.len()),
-            (None, None) => None,
+            (Some(bytes), _) => BodyLen::Exactly(bytes.len() as u64),
+            (None, Some(upload)) => upload.len().map_or(BodyLen::Chunked, BodyLen::Exactly),
+            (None, None) => BodyLen::Empty,
         }
     }
 

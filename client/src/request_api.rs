@@ -135,7 +135,24 @@ impl RequestBuilder {
     /// the request with [`ErrorKind::Io`]; bytes past `len` are not read.
     pub fn body_reader(mut self, reader: impl AsyncRead + 'static, len: u64) -> RequestBuilder {
         if let Ok(req) = &mut self.request {
-            req.upload = Some(Upload::new(Box::pin(reader), len));
+            req.upload = Some(Upload::new(Box::pin(reader), Some(len)));
+            req.body = None;
+        }
+        self
+    }
+
+    /// Streams the body from `reader` until it ends, for a body whose length is not known up
+    /// front (a pipe, a generator, a compressor's output): sent as `Transfer-Encoding: chunked`,
+    /// one chunk per read of up to 64 KiB, as reqwest does for a streamed body without a length.
+    ///
+    /// The reader is read once, as with [`body_reader`](Self::body_reader): no resend after the
+    /// head is written, and a 307 or 308 is returned rather than followed. A reader that fails
+    /// fails the request with [`ErrorKind::Io`] and closes the connection, so the server never
+    /// sees the body end. A server that cannot take chunked bodies (most HTTP/1.0 servers) may
+    /// answer `411 Length Required`: give the length with [`body_reader`](Self::body_reader) then.
+    pub fn body_stream(mut self, reader: impl AsyncRead + 'static) -> RequestBuilder {
+        if let Ok(req) = &mut self.request {
+            req.upload = Some(Upload::new(Box::pin(reader), None));
             req.body = None;
         }
         self

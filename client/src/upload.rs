@@ -2,10 +2,13 @@
 //! [`RequestBuilder::body_reader`](crate::RequestBuilder::body_reader) or
 //! [`body_file`](crate::RequestBuilder::body_file).
 //!
-//! The length is given up front and sent as `Content-Length` (the protocol core does not write
-//! chunked request bodies), so the server knows where the body ends and the connection can carry
-//! another request afterwards. A reader that ends before `len` bytes fails the request (a short
-//! body is never sent as if it were whole); bytes past `len` are not read.
+//! With a length given up front (`body_reader`, `body_file`) the body goes with `Content-Length`:
+//! a reader that ends before `len` bytes fails the request (a short body is never sent as if it
+//! were whole), and bytes past `len` are not read. Without one
+//! ([`body_stream`](crate::RequestBuilder::body_stream)) it goes chunked (`Transfer-Encoding:
+//! chunked`), one chunk per read, and ends when the reader does. Either way the server knows
+//! where the body ends, so the connection can carry another request afterwards; a reader that
+//! fails fails the request and closes its connection.
 //!
 //! A reader can be read once. The request keeps it until the head is written, so a connect
 //! failure can still be retried; after that, nothing resends it: no retry on a stale keep-alive
@@ -33,23 +36,24 @@ pub(crate) const CHUNK: usize = 64 * 1024;
 /// The reader a streamed body comes from.
 pub(crate) type Source = Pin<Box<dyn AsyncRead>>;
 
-/// A body of `len` bytes still to be read from a source; clones share the one source.
+/// A body still to be read from a source, of `len` bytes (`None`: until the source ends); clones
+/// share the one source.
 #[derive(Clone)]
 pub(crate) struct Upload {
-    len: u64,
+    len: Option<u64>,
     source: Rc<RefCell<Option<Source>>>,
 }
 
 impl Upload {
-    pub(crate) fn new(source: Source, len: u64) -> Upload {
+    pub(crate) fn new(source: Source, len: Option<u64>) -> Upload {
         Upload {
             len,
             source: Rc::new(RefCell::new(Some(source))),
         }
     }
 
-    /// The body's length, sent as `Content-Length`.
-    pub(crate) fn len(&self) -> u64 {
+    /// The body's length, sent as `Content-Length`; `None` for a chunked body.
+    pub(crate) fn len(&self) -> Option<u64> {
         self.len
     }
 

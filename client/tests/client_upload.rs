@@ -1,4 +1,5 @@
-//! Request bodies streamed from a reader (`body_reader`, `body_file`), checked on the wire of the
+//! Request bodies streamed from a reader (`body_reader`, `body_file`, and chunked with
+//! `body_stream`), checked on the wire of the
 //! in-process server: the bytes arrive whole and the connection is reused; a reader that ends
 //! early fails the request; a spent body is never resent (retry, redirect, a cloned request).
 
@@ -223,4 +224,124 @@ fn a_spent_body_is_not_resent_by_a_clone_or_the_retry_policy() {
     });
     // /once, then /busy once: the clone and the retry sent nothing.
     assert_eq!(server.request_count(), 2);
+}
+
+/// A reader that gives `good` bytes of the pattern, then fails.
+struct Failing {
+    inner: Trickle,
+    good: usize,
+}
+
+impl AsyncRead for Failing {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.inner.given >= self.good {
+            return Poll::Ready(Err(io::Error::other("the pipe broke")));
+        }
+        let room = self.good - self.inner.given;
+        let n = buf.len().min(room);
+        Pin::new(&mut self.inner).poll_read(cx, &mut buf[..n])
+    }
+}
+
+#[test]
+fn a_body_of_unknown_length_goes_chunked_and_the_connection_is_reused() {
+    let server = echo_body();
+    run(LIMIT, async {
+        let client = Client::new();
+        // More than one 64 KiB read, in odd pieces: one chunk per read.
+        let total = 150_001;
+        let response = client
+            .post(server.url("/up"))
+            .body_stream(Trickle::new(total, 9_999))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.bytes().await.unwrap(), expected(total));
+        // The last chunk told the server where the body ended, so the connection carries the next.
+        let again = client
+            .put(server.url("/up"))
+            .body_stream(Trickle::new(5, 2))
+            .send()
+            .await
+            .unwrap();
+        assert!(again.info().reused, "the connection was reused");
+        assert_eq!(again.bytes().await.unwrap(), expected(5));
+    });
+    assert_eq!(server.accepted(), 1);
+    for req in server.requests() {
+        assert!(
+            req.head.contains("Transfer-Encoding: chunked\r\n"),
+            "{}",
+            req.head
+        );
+        assert!(
+            !req.head.to_ascii_lowercase().contains("content-length"),
+            "{}",
+            req.head
+        );
+    }
+}
+
+#[test]
+fn an_empty_stream_is_a_body_of_zero_bytes() {
+    let server = echo_body();
+    run(LIMIT, async {
+        let client = Client::new();
+        let response = client
+            .post(server.url("/empty"))
+            .body_stream(Trickle::new(0, 1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.bytes().await.unwrap().is_empty());
+    });
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn a_stream_that_fails_fails_the_request_and_never_ends_the_body() {
+    let server = echo_body();
+    run(LIMIT, async {
+        let client = Client::new();
+        let err = client
+            .post(server.url("/up"))
+            .body_stream(Failing {
+                inner: Trickle::new(100_000, 10_000),
+                good: 30_000,
+            })
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+        assert!(err.to_string().contains("the pipe broke"), "{err}");
+        // The last chunk was never written: the connection closed instead of going to the pool.
+        assert_eq!(client.pool_status().open, 0);
+    });
+    assert_eq!(
+        server.request_count(),
+        0,
+        "the server never saw a whole request"
+    );
+}
+
+#[test]
+fn a_307_with_a_stream_is_the_response_not_followed() {
+    let server = echo_body();
+    run(LIMIT, async {
+        let client = Client::new();
+        let response = client
+            .post(server.url("/redirect"))
+            .body_stream(Trickle::new(50, 50))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 307);
+    });
+    assert_eq!(server.request_count(), 1);
 }

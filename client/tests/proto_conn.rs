@@ -6,7 +6,9 @@ mod proto_support;
 use bytes::BytesMut;
 use http::{HeaderMap, Method, Uri};
 use proto_support::{receive, send, Finish};
-use spool_client::proto::{ClientConn, CloseReason, Event, Limits, ProtoErrorKind, RequestHead};
+use spool_client::proto::{
+    BodyLen, ClientConn, CloseReason, Event, Limits, ProtoErrorKind, RequestHead,
+};
 
 const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
 const CHUNKED_YO: &[u8] =
@@ -202,7 +204,7 @@ fn request_connection_close_ends_the_connection() {
         method: &Method::GET,
         uri: &uri,
         headers: &headers,
-        body_len: None,
+        body_len: BodyLen::Empty,
         user_agent: None,
         accept_encoding: None,
     };
@@ -241,7 +243,7 @@ fn send_err(conn: &mut ClientConn) -> ProtoErrorKind {
         method: &Method::GET,
         uri: &uri,
         headers: &headers,
-        body_len: None,
+        body_len: BodyLen::Empty,
         user_agent: None,
         accept_encoding: None,
     };

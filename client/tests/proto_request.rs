@@ -3,14 +3,14 @@
 //! checks that `proto::validate` (which the client runs before connecting) agrees with the encoder.
 
 use http::{HeaderMap, HeaderValue, Method, Uri};
-use spool_client::proto::{validate, ClientConn, Limits, ProtoErrorKind, RequestHead};
+use spool_client::proto::{validate, BodyLen, ClientConn, Limits, ProtoErrorKind, RequestHead};
 
 /// Encodes a request on a fresh connection and returns the head as text.
 fn encode(
     method: Method,
     uri: &str,
     headers: &HeaderMap,
-    body_len: Option<u64>,
+    body_len: impl Into<BodyLen>,
     ua: Option<&str>,
 ) -> String {
     let uri: Uri = uri.parse().unwrap();
@@ -18,7 +18,7 @@ fn encode(
         method: &method,
         uri: &uri,
         headers,
-        body_len,
+        body_len: body_len.into(),
         user_agent: ua,
         accept_encoding: None,
     };
@@ -35,7 +35,7 @@ fn refuse(
     method: Method,
     uri: &str,
     headers: &HeaderMap,
-    body_len: Option<u64>,
+    body_len: impl Into<BodyLen>,
     ua: Option<&str>,
 ) -> String {
     let uri: Uri = uri.parse().unwrap();
@@ -43,7 +43,7 @@ fn refuse(
         method: &method,
         uri: &uri,
         headers,
-        body_len,
+        body_len: body_len.into(),
         user_agent: ua,
         accept_encoding: None,
     };
@@ -161,7 +161,7 @@ fn caller_host_wins_and_comes_first() {
 #[test]
 fn content_length_rules() {
     let none = HeaderMap::new();
-    let cl = |m: Method, len| {
+    let cl = |m: Method, len: Option<u64>| {
         header(&encode(m, "http://h/", &none, len, None), "content-length").map(str::to_owned)
     };
     assert_eq!(cl(Method::GET, None), None);
@@ -186,6 +186,31 @@ fn caller_content_length_must_agree() {
     refuse(Method::POST, "http://h/", &headers, None, None);
     headers.insert("content-length", HeaderValue::from_static("+5"));
     refuse(Method::POST, "http://h/", &headers, Some(5), None);
+}
+
+#[test]
+fn a_chunked_body_is_announced_by_transfer_encoding_alone() {
+    let none = HeaderMap::new();
+    for method in [Method::POST, Method::PUT, Method::GET] {
+        let head = encode(method, "http://h/", &none, BodyLen::Chunked, None);
+        assert_eq!(
+            header(&head, "transfer-encoding"),
+            Some("chunked"),
+            "{head}"
+        );
+        assert_eq!(header(&head, "content-length"), None, "{head}");
+        let lower = head.to_ascii_lowercase();
+        assert_eq!(lower.matches("transfer-encoding").count(), 1, "{head}");
+    }
+    // The caller may frame it neither way: the encoder owns both headers.
+    let mut headers = HeaderMap::new();
+    headers.insert("content-length", HeaderValue::from_static("5"));
+    let msg = refuse(Method::POST, "http://h/", &headers, BodyLen::Chunked, None);
+    assert!(msg.contains("chunked"), "{msg}");
+    let mut headers = HeaderMap::new();
+    headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+    let msg = refuse(Method::POST, "http://h/", &headers, BodyLen::Chunked, None);
+    assert!(msg.contains("Transfer-Encoding"), "{msg}");
 }
 
 #[test]

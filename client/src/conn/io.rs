@@ -18,7 +18,7 @@ use std::task::{ready, Context, Poll};
 use http::HeaderName;
 
 use crate::buffers;
-use crate::proto::{Event, ProtoError, ProtoErrorKind, RequestHead};
+use crate::proto::{ChunkWriter, Event, ProtoError, ProtoErrorKind, RequestHead};
 
 use super::timer::Expired;
 use super::{ConnError, Connection, Timer};
@@ -68,12 +68,24 @@ impl Connection {
         result
     }
 
-    /// Writes exactly `len` body bytes read from `source`, a chunk at a time, after
-    /// [`send_request`](Self::send_request) wrote the head. While the source has nothing, the
-    /// whole-request and read-idle limits still run (a source idle that long is a `TimedOut`
-    /// source error); a source that ends before `len` bytes fails the request, whose connection
-    /// then closes (the server still waits for the rest).
+    /// Writes the body read from `source` after [`send_request`](Self::send_request) wrote the
+    /// head: exactly `len` bytes, or (`None`) chunks until the source ends. While the source has
+    /// nothing, the whole-request and read-idle limits still run (a source idle that long is a
+    /// `TimedOut` source error); a source that fails, or ends before `len` bytes, fails the
+    /// request, whose connection then closes (the server still waits for the rest).
     pub(crate) async fn send_body_from(
+        &mut self,
+        source: &mut Source,
+        len: Option<u64>,
+        timer: &mut Timer,
+    ) -> Result<(), ConnError> {
+        match len {
+            Some(len) => self.send_sized_body(source, len, timer).await,
+            None => self.send_chunked_body(source, timer).await,
+        }
+    }
+
+    async fn send_sized_body(
         &mut self,
         source: &mut Source,
         len: u64,
@@ -97,6 +109,34 @@ impl Connection {
             sent += n as u64;
         }
         Ok(())
+    }
+
+    /// One chunk per read: its framing and data go in one vectored write, straight from the
+    /// read buffer; the end goes when the source returns 0.
+    async fn send_chunked_body(
+        &mut self,
+        source: &mut Source,
+        timer: &mut Timer,
+    ) -> Result<(), ConnError> {
+        let mut chunk = vec![0; CHUNK];
+        let mut framing = ChunkWriter::new();
+        let mut prefix = Vec::with_capacity(24);
+        loop {
+            let n = poll_fn(|cx| poll_source(cx, source, &mut chunk, timer)).await?;
+            prefix.clear();
+            if n == 0 {
+                framing.finish(&mut prefix);
+            } else {
+                timer.progress();
+                framing.prefix(n, &mut prefix);
+            }
+            let mut progress = Progress::default();
+            poll_fn(|cx| self.poll_write_all(cx, &prefix, &chunk[..n], &mut progress, timer))
+                .await?;
+            if n == 0 {
+                return Ok(());
+            }
+        }
     }
 
     fn poll_write_all(

@@ -37,12 +37,12 @@ enum State {
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use spool_client::proto::{ClientConn, Event, Limits, RequestHead};
+/// use spool_client::proto::{BodyLen, ClientConn, Event, Limits, RequestHead};
 ///
 /// let mut conn = ClientConn::new(Limits::default());
 /// let uri: http::Uri = "http://example.com/".parse().unwrap();
 /// let headers = http::HeaderMap::new();
-/// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: None, user_agent: None, accept_encoding: None };
+/// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: BodyLen::Empty, user_agent: None, accept_encoding: None };
 /// let mut out = Vec::new();
 /// conn.encode_request(&req, &mut out).unwrap();
 /// assert_eq!(out, b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
@@ -96,12 +96,12 @@ impl ClientConn {
     /// encoded in absolute form (`GET http://host/path HTTP/1.1`) with `form`'s credentials.
     ///
     /// ```
-    /// use spool_client::proto::{ClientConn, Limits, ProxyForm, RequestHead};
+    /// use spool_client::proto::{BodyLen, ClientConn, Limits, ProxyForm, RequestHead};
     /// let mut conn = ClientConn::new(Limits::default());
     /// conn.use_proxy_form(ProxyForm { authorization: None });
     /// let uri: http::Uri = "http://user:pw@example.com:8080/a?b".parse().unwrap();
     /// let headers = http::HeaderMap::new();
-    /// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: None, user_agent: None, accept_encoding: None };
+    /// let req = RequestHead { method: &http::Method::GET, uri: &uri, headers: &headers, body_len: BodyLen::Empty, user_agent: None, accept_encoding: None };
     /// let mut out = Vec::new();
     /// conn.encode_request(&req, &mut out).unwrap();
     /// assert!(out.starts_with(b"GET http://example.com:8080/a?b HTTP/1.1\r\n"));
@@ -112,7 +112,7 @@ impl ClientConn {
 
     /// Appends the request head to `dst` and starts waiting for its response.
     ///
-    /// The driver writes the head, then exactly `req.body_len` body bytes. Errors with
+    /// The driver writes the head, then the body as `req.body_len` says. Errors with
     /// [`NotIdle`](ProtoErrorKind::NotIdle) unless [`is_idle_reusable`](Self::is_idle_reusable), and with
     /// [`InvalidRequest`](ProtoErrorKind::InvalidRequest) for a request that cannot be sent safely; in both
     /// cases `dst` and the connection are left unchanged.
@@ -177,7 +177,7 @@ impl ClientConn {
     /// earlier.insert("x-old", http::HeaderValue::from_static("1"));
     /// conn.reuse_header_map(earlier);
     /// # let head = spool_client::proto::RequestHead { method: &http::Method::GET,
-    /// #     uri: &"http://a/".parse().unwrap(), headers: &http::HeaderMap::new(), body_len: None,
+    /// #     uri: &"http://a/".parse().unwrap(), headers: &http::HeaderMap::new(), body_len: spool_client::proto::BodyLen::Empty,
     /// #     user_agent: None, accept_encoding: None };
     /// # conn.encode_request(&head, &mut Vec::new()).unwrap();
     /// let mut buf = bytes::BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"[..]);
@@ -196,11 +196,11 @@ impl ClientConn {
     /// head of the response to the last request has arrived.
     ///
     /// ```
-    /// use spool_client::proto::{BodyKind, ClientConn, Event, Limits, RequestHead};
+    /// use spool_client::proto::{BodyKind, BodyLen, ClientConn, Event, Limits, RequestHead};
     /// let mut conn = ClientConn::new(Limits::default());
     /// let uri: http::Uri = "http://example.com/".parse().unwrap();
     /// let headers = http::HeaderMap::new();
-    /// let req = RequestHead { method: &http::Method::HEAD, uri: &uri, headers: &headers, body_len: None, user_agent: None, accept_encoding: None };
+    /// let req = RequestHead { method: &http::Method::HEAD, uri: &uri, headers: &headers, body_len: BodyLen::Empty, user_agent: None, accept_encoding: None };
     /// conn.encode_request(&req, &mut Vec::new()).unwrap();
     /// assert_eq!(conn.body_kind(), None);
     /// let mut buf = bytes::BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\n"[..]);

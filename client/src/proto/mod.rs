@@ -10,6 +10,7 @@
 //!   client (which refuses a bad request before connecting).
 //! - `request_head.rs` — [`RequestHead`], a request head as borrowed parts.
 //! - `request.rs` — encodes a [`RequestHead`] (origin-form target, `Host`, `Content-Length`, `User-Agent`).
+//! - `chunk_writer.rs` — [`ChunkWriter`]: the framing of a request body of unknown length.
 //! - `head.rs` — parses response heads with `httparse` into a [`ResponseHead`] sharing the read buffer.
 //! - `framing.rs` — RFC 9112 §6.3: how a body ends, and whether the connection can be reused.
 //! - `syntax.rs` — the field grammar they share: tokens, comma lists, `Content-Length` digits.
@@ -19,7 +20,8 @@
 //! # How a request flows (the driver's side of the contract)
 //!
 //! 1. The driver owns the socket and a `BytesMut` read buffer. It calls
-//!    [`ClientConn::encode_request`] and writes the bytes, then exactly `body_len` body bytes.
+//!    [`ClientConn::encode_request`] and writes the bytes, then the body as `body_len` says:
+//!    exactly `n` bytes, or pieces framed by a [`ChunkWriter`].
 //! 2. Loop: read into the buffer; call [`ClientConn::decode`] until it returns `Ok(None)` (meaning: read
 //!    more), acting on each [`Event`]: one [`Event::Head`], any number of [`Event::Data`], one
 //!    [`Event::End`]. Stop calling after `End`.
@@ -59,7 +61,7 @@
 //!
 //! - Pipelining: one request at a time per connection.
 //! - `Expect: 100-continue`: interim responses are skipped, so the driver sends the body right away.
-//! - Chunked request bodies (`body_len` must be known), `CONNECT` tunnels and `101` upgrades.
+//! - `CONNECT` tunnels (beyond [`encode_connect`] for a proxy) and `101` upgrades.
 //! - Trailer fields: read, bounded and dropped.
 //!
 //! # Speed
@@ -70,6 +72,7 @@
 //! [`ClientConn::reuse_header_map`]) and, for non-standard header names, the name.
 
 mod body;
+mod chunk_writer;
 mod chunked;
 mod conn;
 mod error;
@@ -81,13 +84,14 @@ mod syntax;
 mod tunnel;
 mod validate;
 
+pub use chunk_writer::ChunkWriter;
 pub use conn::ClientConn;
 pub use error::{ProtoError, ProtoErrorKind};
 pub use framing::BodyKind;
 pub use head::ResponseHead;
 pub(crate) use request::split_authority;
 pub use request::ProxyForm;
-pub use request_head::RequestHead;
+pub use request_head::{BodyLen, RequestHead};
 pub use tunnel::{encode_connect, parse_connect_reply, ConnectReply};
 pub use validate::validate;
 

@@ -2,7 +2,8 @@
 //!
 //! The encoder owns the framing headers so the request on the wire always matches what the driver will
 //! write: `Host` (from the URI unless the caller set one), `Content-Length` (from `body_len`, and `0` for
-//! POST/PUT/PATCH without a body, because servers otherwise wait for a body or answer 411), and
+//! POST/PUT/PATCH without a body, because servers otherwise wait for a body or answer 411) or
+//! `Transfer-Encoding: chunked` for a body of unknown length, and
 //! `User-Agent` (unless the caller set one). Nothing is written before [`validate`](super::validate())
 //! (`validate.rs`) has passed the whole head: a CR, LF or NUL in the target or a header would let a
 //! caller-controlled string inject headers or a second request.
@@ -11,7 +12,7 @@ use http::header::{ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, RANGE, USE
 use http::{Method, Uri};
 
 use super::error::ProtoError;
-use super::request_head::RequestHead;
+use super::request_head::{BodyLen, RequestHead};
 use super::syntax::has_token;
 use super::validate::{check_value, invalid, validate};
 
@@ -98,9 +99,14 @@ fn write_head(
     // Announce the body length unless the caller already wrote the header (`validate` made sure
     // it is equal).
     let length = match req.body_len {
-        Some(n) => Some(n),
-        None if method_expects_body(req.method) => Some(0),
-        None => None,
+        BodyLen::Exactly(n) => Some(n),
+        BodyLen::Empty if method_expects_body(req.method) => Some(0),
+        BodyLen::Empty => None,
+        BodyLen::Chunked => {
+            // `validate` refused a caller's Transfer-Encoding and Content-Length for this body.
+            dst.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            None
+        }
     };
     if let (Some(n), false) = (length, req.headers.contains_key(CONTENT_LENGTH)) {
         dst.extend_from_slice(b"Content-Length: ");

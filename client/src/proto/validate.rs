@@ -8,14 +8,15 @@
 //! The rules: no `CONNECT` (tunnels go through [`encode_connect`](super::encode_connect)); the method
 //! and header names are tokens (RFC 9110 §5.1, §9.1); no CR, LF or NUL in the target or in any value,
 //! which would let a caller-controlled string inject headers or a second request (RFC 9112 §2.2);
-//! at most one `Host`; no `Transfer-Encoding` (bodies go with `Content-Length`); a caller's
-//! `Content-Length` is one decimal number equal to the body length.
+//! at most one `Host`; no caller `Transfer-Encoding` (the encoder writes it for a chunked body);
+//! a caller's `Content-Length` is one decimal number equal to the body length, and absent when
+//! the body is chunked.
 
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{Method, Uri};
 
 use super::error::{quote, ProtoError, ProtoErrorKind};
-use super::request_head::RequestHead;
+use super::request_head::{BodyLen, RequestHead};
 use super::syntax::{is_tchar, parse_content_length_value};
 
 /// Checks `req` against every rule the encoder enforces, without writing anything.
@@ -25,12 +26,12 @@ use super::syntax::{is_tchar, parse_content_length_value};
 /// [`InvalidRequest`](ProtoErrorKind::InvalidRequest) and name what was wrong.
 ///
 /// ```
-/// use spool_client::proto::{validate, RequestHead};
+/// use spool_client::proto::{validate, BodyLen, RequestHead};
 /// let uri: http::Uri = "http://example.com/".parse().unwrap();
 /// let mut headers = http::HeaderMap::new();
 /// headers.insert("content-length", http::HeaderValue::from_static("10"));
 /// let head = RequestHead { method: &http::Method::POST, uri: &uri, headers: &headers,
-///     body_len: Some(5), user_agent: None, accept_encoding: None };
+///     body_len: BodyLen::Exactly(5), user_agent: None, accept_encoding: None };
 /// let err = validate(&head).unwrap_err();
 /// assert!(err.to_string().contains("body length is 5"), "{err}");
 /// ```
@@ -45,7 +46,7 @@ pub fn validate(req: &RequestHead<'_>) -> Result<(), ProtoError> {
     }
     if req.headers.contains_key(TRANSFER_ENCODING) {
         return Err(invalid(
-            "a Transfer-Encoding request header is not supported (give body_len instead)",
+            "a Transfer-Encoding request header is not supported (give body_len: BodyLen::Chunked instead)",
         ));
     }
     check_content_length(req)?;
@@ -119,7 +120,13 @@ fn check_content_length(req: &RequestHead<'_>) -> Result<(), ProtoError> {
             quote(first.as_bytes())
         ))
     })?;
-    let body = req.body_len.unwrap_or(0);
+    let body = match req.body_len {
+        BodyLen::Empty => 0,
+        BodyLen::Exactly(n) => n,
+        BodyLen::Chunked => return Err(invalid(
+            "a Content-Length header cannot be given for a chunked body (its length is not known)",
+        )),
+    };
     if given != body {
         return Err(invalid(format!(
             "Content-Length header says {given} but the body length is {body}"

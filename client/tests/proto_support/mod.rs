@@ -6,7 +6,7 @@
 use bytes::BytesMut;
 use http::{HeaderMap, Method, Uri};
 use spool_client::proto::{
-    ClientConn, Event, Limits, ProtoError, ProtoErrorKind, RequestHead, ResponseHead,
+    BodyLen, ClientConn, Event, Limits, ProtoError, ProtoErrorKind, RequestHead, ResponseHead,
 };
 
 /// How an exchange ended.
@@ -41,7 +41,7 @@ pub fn send(conn: &mut ClientConn, method: &Method) -> Vec<u8> {
         method,
         uri: &uri,
         headers: &headers,
-        body_len: None,
+        body_len: BodyLen::Empty,
         user_agent: None,
         accept_encoding: None,
     };

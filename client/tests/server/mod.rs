@@ -334,46 +334,42 @@ async fn serve(
     }
 }
 
-/// Reads one request (head and `Content-Length` body); `None` at EOF or on garbage.
+/// Reads one request (head, then a `Content-Length` or chunked body); `None` at EOF or on garbage.
 async fn read_request(
     stream: &TcpStream,
     buf: &mut Vec<u8>,
     conn: usize,
     nth: usize,
 ) -> Option<Req> {
-    let mut chunk = [0u8; 4096];
     let head_end = loop {
         if let Some(i) = find(buf, b"\r\n\r\n") {
             break i + 4;
         }
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
+        read_more(stream, buf).await?;
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut words = head.split_whitespace();
     let method = words.next()?.to_string();
     let path = words.next()?.to_string();
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
+    let field = |name: &str| {
+        head.lines().find_map(|l| {
             let (n, v) = l.split_once(':')?;
             n.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
         })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
+    };
+    let chunked = field("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let (body, end) = if chunked {
+        read_chunked(stream, buf, head_end).await?
+    } else {
+        let length: usize = field("content-length").map_or(Some(0), |v| v.parse().ok())?;
+        while buf.len() < head_end + length {
+            read_more(stream, buf).await?;
         }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = buf[head_end..head_end + length].to_vec();
-    buf.drain(..head_end + length);
+        (buf[head_end..head_end + length].to_vec(), head_end + length)
+    };
+    buf.drain(..end);
     Some(Req {
         method,
         path,
@@ -382,6 +378,60 @@ async fn read_request(
         conn,
         nth,
     })
+}
+
+/// Decodes a chunked body that starts at `at` (RFC 9112 §7.1; written apart from the client's
+/// decoder, so a test checks the client's framing against a second reading of the RFC). Returns
+/// the body and where the message ends; `None` on a framing error.
+async fn read_chunked(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    mut at: usize,
+) -> Option<(Vec<u8>, usize)> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = loop {
+            if let Some(i) = find(&buf[at..], b"\r\n") {
+                break at + i;
+            }
+            read_more(stream, buf).await?;
+        };
+        let line = std::str::from_utf8(&buf[at..line_end]).ok()?;
+        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
+        at = line_end + 2;
+        if size == 0 {
+            // Trailer lines, then the empty line that ends the message.
+            loop {
+                while find(&buf[at..], b"\r\n").is_none() {
+                    read_more(stream, buf).await?;
+                }
+                let i = find(&buf[at..], b"\r\n")?;
+                at += i + 2;
+                if i == 0 {
+                    return Some((body, at));
+                }
+            }
+        }
+        while buf.len() < at + size + 2 {
+            read_more(stream, buf).await?;
+        }
+        body.extend_from_slice(&buf[at..at + size]);
+        if &buf[at + size..at + size + 2] != b"\r\n" {
+            return None;
+        }
+        at += size + 2;
+    }
+}
+
+/// Appends what one read gives; `None` at EOF or on an error.
+async fn read_more(stream: &TcpStream, buf: &mut Vec<u8>) -> Option<()> {
+    let mut chunk = [0u8; 4096];
+    let n = stream.read(&mut chunk).await.ok()?;
+    if n == 0 {
+        return None;
+    }
+    buf.extend_from_slice(&chunk[..n]);
+    Some(())
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
