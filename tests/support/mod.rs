@@ -19,6 +19,7 @@
 //! - [`fault_proxy`]: a TCP proxy that delays, trickles, resets, stalls or half-closes responses.
 //! - [`forward_proxy`]: a forward proxy (absolute-form requests and CONNECT tunnels), recording what it saw.
 //! - [`tiny_origin`]: an in-process origin answering every request with the same bytes (e.g. chunked).
+//! - [`tinyproxy`]: a private `tinyproxy` (a real forward proxy) on a free loopback port.
 //!
 //! # Use
 //! ```ignore
@@ -53,6 +54,7 @@ pub mod redis;
 pub mod skip;
 pub mod tempdir;
 pub mod tiny_origin;
+pub mod tinyproxy;
 
 pub use certs::TestCerts;
 pub use fault_proxy::{Fault, FaultProxy};
@@ -65,3 +67,4 @@ pub use python::PythonServer;
 pub use raw::RawResponse;
 pub use tempdir::TempDir;
 pub use tiny_origin::TinyOrigin;
+pub use tinyproxy::TinyProxy;

@@ -52,14 +52,14 @@ pub(crate) async fn tunnel(
             Ok(None) => continue,
             Ok(Some(ConnectReply::Established)) => return Ok(()),
             Ok(Some(ConnectReply::Refused { status, reason })) => {
-                let hint = if status == 407 {
-                    if proxy.authorization.is_some() {
-                        ": it did not accept the credentials of the proxy URL"
-                    } else {
-                        ": it wants credentials (give them in the proxy URL, user:password@)"
-                    }
-                } else {
-                    ""
+                // 407 is the status RFC 9110 gives a proxy wanting credentials; some proxies
+                // (tinyproxy 1.11) answer wrong ones with 401, which to a CONNECT can only mean
+                // the proxy's own credentials, as no origin has been reached.
+                let sent = proxy.authorization.is_some();
+                let hint = match status {
+                    407 | 401 if sent => ": it did not accept the credentials of the proxy URL",
+                    407 => ": it wants credentials (give them in the proxy URL, user:password@)",
+                    _ => "",
                 };
                 return Err(fail(format!(
                     "CONNECT refused with {status} {reason}{hint}"

@@ -1,13 +1,14 @@
 //! `fetch` through a forward proxy (`--proxy`, the proxy environment, `--noproxy`), against nginx
-//! behind the in-process proxy of `tests/support/forward_proxy.rs`; bad proxy input is exit 2.
+//! behind the in-process proxy of `tests/support/forward_proxy.rs` and behind a real `tinyproxy`
+//! (`tests/support/tinyproxy.rs`); bad proxy input is exit 2.
 
 mod fetch_util;
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
-use fetch_util::{run, run_with};
+use fetch_util::{assert_one_per_index, run, run_with};
 use std::time::Duration;
-use support::{free_port, ForwardProxy, Nginx, NginxOptions};
+use support::{free_port, ForwardProxy, Nginx, NginxOptions, TinyProxy};
 
 fn nginx() -> Option<Nginx> {
     Nginx::start(NginxOptions::new().file("a.txt", "alpha"))
@@ -47,6 +48,41 @@ fn proxy_flag_and_environment_route_requests_through_the_proxy() {
     let ran = with_env(&env_bypass, &["--no-progress", &url]);
     assert_eq!(ran.code(), 0, "{ran:?}");
     assert_eq!(proxy.seen().len(), 3, "bypassed requests went direct");
+}
+
+#[test]
+fn many_urls_through_tinyproxy_each_get_one_whole_result() {
+    // tinyproxy closes the client connection after every response (HTTP/1.0 to the client), so
+    // every one of these requests needs a fresh proxy connection, eight at a time.
+    let body = "x".repeat(10_000);
+    let Some(nginx) = Nginx::start(NginxOptions::new().file("a.txt", body.clone())) else {
+        return;
+    };
+    let Some(proxy) = TinyProxy::start_with_auth("fetch", "s3cret") else {
+        return;
+    };
+    let n = 60;
+    let urls: Vec<String> = (0..n).map(|i| nginx.url(&format!("/a.txt?{i}"))).collect();
+    let mut args = vec!["--no-progress", "-c", "8", "--per-host", "8", "--proxy"];
+    let flag = proxy.url(Some("fetch:s3cret"));
+    args.push(&flag);
+    args.extend(urls.iter().map(String::as_str));
+    let ran = run(&args);
+    assert_eq!(ran.code(), 0, "{ran:?}");
+    let lines = ran.lines();
+    assert_one_per_index(&lines, n);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["status"] == 200 && l["bytes"] == 10_000),
+        "{lines:?}"
+    );
+    assert!(!ran.stdout.contains("s3cret") && !ran.stderr.contains("s3cret"));
+    assert_eq!(
+        proxy.requests().len(),
+        n,
+        "every request went through tinyproxy"
+    );
 }
 
 #[test]
