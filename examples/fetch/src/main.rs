@@ -26,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 
+mod apportion;
 mod cli;
 mod commands;
 mod demo;

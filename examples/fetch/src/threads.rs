@@ -13,12 +13,14 @@
 //! - Each lane reads the input itself and skips what is not its own: input positions (`index`) stay
 //!   those of the whole input, and every line — an invalid one too — is reported by exactly one lane.
 //!   So stdin, which can be read only once, cannot be used with more than one thread.
-//! - `-c` is the total: lane k gets `c / N`, plus one for the first `c % N` lanes (at least 1 each);
-//!   so does the open-files limit.
+//! - `-c` is the total, split in proportion to what each lane can use at once (its URLs per origin,
+//!   capped at `--per-host`; [`crate::apportion`]), at least 1 each; so is the open-files limit.
+//!   A one-origin list thus runs in one lane at the whole `-c`.
 //! - One writer: lanes send whole lines only ([`Output::lines`]), so lines never interleave.
 //! - The summary adds up all lanes; the progress bar is off (N bars would fight over one line).
 //! - The demo serves from its own thread's loop, so it stays single-threaded.
 
+use crate::apportion::{apportion, useful_per_lane};
 use crate::cli::{Config, Source, UsageError};
 use crate::input::Route;
 use crate::output::Output;
@@ -37,7 +39,8 @@ use std::time::Instant;
 /// Messages (batches of whole lines) in flight to the writer at most; a full channel makes lanes wait.
 const CHANNEL: usize = 256;
 
-/// Lane `k`'s share of `total` over `n` lanes (at least 1).
+/// Lane `k`'s even share of `total` over `n` lanes (at least 1): for the queue worker's loops,
+/// whose URLs are not known in advance.
 pub fn share(total: usize, k: usize, n: usize) -> usize {
     (total / n + usize::from(k < total % n)).max(1)
 }
@@ -67,8 +70,27 @@ pub fn fetch(
         std::fs::create_dir_all(dir).map_err(|e| bad_path("--save-dir", dir, e))?;
     }
     if let Source::Urls { file: Some(f), .. } = &config.source {
-        File::open(f).map_err(|e| bad_path("--input", f, e))?;
+        let opened = File::open(f).map_err(|e| bad_path("--input", f, e))?;
+        let regular = opened.metadata().map(|m| m.is_file()).unwrap_or(false);
+        if !regular {
+            return Err(Fatal::Usage(UsageError(format!(
+                "--threads above 1 needs --input to be a regular file, and {} is not: every thread reads it, and a pipe can be read only once",
+                f.display()
+            ))));
+        }
     }
+    let (concurrency, nofile) = match &config.source {
+        Source::Urls { urls, file } => {
+            let useful =
+                useful_per_lane(urls, file.as_deref(), config.shard, n, config.per_host)
+                    .map_err(|e| bad_path("--input", file.as_deref().unwrap_or("-".as_ref()), e))?;
+            (
+                apportion(config.concurrency as u64, &useful),
+                apportion(nofile, &useful),
+            )
+        }
+        Source::Demo { .. } => unreachable!("refused above"),
+    };
     let (sink, eager): (Box<dyn Write + Send>, bool) = match &config.output {
         Some(p) => (
             Box::new(File::create(p).map_err(|e| bad_path("--output", p, e))?),
@@ -97,8 +119,8 @@ pub fn fetch(
                         lane: k,
                         lanes: n,
                     },
-                    nofile: (nofile / n as u64).max(1),
-                    concurrency: share(config.concurrency, k, n),
+                    nofile: nofile[k],
+                    concurrency: usize::try_from(concurrency[k]).unwrap_or(usize::MAX),
                 };
                 std::thread::Builder::new()
                     .name(format!("fetch-loop-{k}"))

@@ -153,3 +153,94 @@ fn threads_refuse_stdin_and_the_demo_with_a_sentence() {
     assert_eq!(ran.code(), 2, "{}", ran.stderr);
     assert!(ran.stderr.contains("--shard"), "{}", ran.stderr);
 }
+
+/// An origin that holds every response until `want` requests have waited at once (or 10 s have
+/// passed; after that it answers at once), and reports the most it saw waiting together: the
+/// requests in flight to it.
+fn gathering_origin(want: usize) -> (String, std::sync::Arc<std::sync::Mutex<usize>>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::{Arc, Condvar, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let most = Arc::new(Mutex::new(0usize));
+    // (requests waiting now, whether `want` was reached), and the condvar that announces both.
+    let state = Arc::new((Mutex::new((0usize, false)), Condvar::new()));
+    let seen = most.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (state, seen) = (state.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line != "\r\n" {
+                        continue;
+                    }
+                    let (lock, cv) = &*state;
+                    let mut waiting = lock.lock().unwrap();
+                    waiting.0 += 1;
+                    waiting.1 |= waiting.0 >= want;
+                    let mut m = seen.lock().unwrap();
+                    *m = (*m).max(waiting.0);
+                    drop(m);
+                    cv.notify_all();
+                    let (mut waiting, _) = cv
+                        .wait_timeout_while(waiting, Duration::from_secs(10), |w| !w.1)
+                        .unwrap();
+                    waiting.0 -= 1;
+                    drop(waiting);
+                    let _ = writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), most)
+}
+
+#[test]
+fn a_one_origin_list_gets_the_whole_of_c_on_its_one_loop() {
+    // With -c split evenly, the one loop holding this origin would get 8 of the 16.
+    let (base, most) = gathering_origin(16);
+    let list: String = (0..32).map(|i| format!("{base}/u{i}\n")).collect();
+    let scratch = Scratch::new("threads-one-origin");
+    let input = scratch.file("urls.txt", list.as_bytes());
+    let args = [
+        "--no-progress",
+        "--threads",
+        "2",
+        "-c",
+        "16",
+        "--per-host",
+        "0",
+        "--ramp",
+        "0",
+        "-i",
+        &input,
+    ];
+    let ran = run(&args);
+    assert_eq!(ran.code(), 0, "{}", ran.stderr);
+    assert_one_per_index(&ran.lines(), 32);
+    assert_eq!(*most.lock().unwrap(), 16, "requests in flight at once");
+}
+
+#[test]
+fn threads_refuse_an_input_that_is_not_a_regular_file() {
+    // Every loop reads the input itself: a pipe would hand each loop a part of the list.
+    let ran = run_with(
+        &["--threads", "2", "-i", "/dev/stdin"],
+        Some(b"http://127.0.0.1:1/\n"),
+        None,
+        Duration::from_secs(30),
+    );
+    assert_eq!(ran.code(), 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("--input") && ran.stderr.contains("regular file"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty());
+}
