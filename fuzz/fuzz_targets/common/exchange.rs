@@ -81,7 +81,7 @@ pub fn send(conn: &mut ClientConn, head_method: bool) {
         method: &method,
         uri: &uri,
         headers: &headers,
-        body_len: None,
+        body_len: spool_client::proto::BodyLen::Empty,
         user_agent: None,
         accept_encoding: None,
     };
