@@ -12,16 +12,7 @@ use std::time::Duration;
 
 use spool_client::redirect::Policy;
 use spool_client::{Client, ErrorKind, Method, StatusCode, Version};
-use support::{Nginx, NginxOptions, PythonServer};
-
-/// Every test is bounded in time.
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    spool_runtime::block_on(async move {
-        spool_runtime::time::timeout(Duration::from_secs(60), f)
-            .await
-            .expect("the test finished within 60 s")
-    })
-}
+use support::{run, Nginx, NginxOptions, PythonServer};
 
 /// Bytes that are not text and repeat only after a long while, so misplaced chunks are caught.
 fn pattern(len: usize) -> Vec<u8> {

@@ -15,21 +15,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use spool_client::Client;
-use support::PythonServer;
+use support::{run_within, PythonServer};
 
+/// This file's tests wait on purpose (delays between requests), so they get longer than the usual limit.
 const LIMIT: Duration = Duration::from_secs(90);
-
-fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    spool_runtime::block_on(async {
-        spool_runtime::time::timeout(LIMIT, future)
-            .await
-            .expect("test took longer than its limit")
-    })
-}
 
 /// `count` requests to `urls` (cycled) all at once on one client; the statuses, in order.
 fn fetch_all(client: &Client, urls: &[String], count: usize) -> Vec<Result<u16, String>> {
-    run(async {
+    run_within(LIMIT, async {
         let mut tasks = Vec::with_capacity(count);
         for i in 0..count {
             let client = client.clone();

@@ -12,21 +12,10 @@ mod support;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use spool_client::tls::Certificate;
 use spool_client::{Client, ErrorKind, NoProxy, Proxy};
-use support::{ForwardProxy, Nginx, NginxOptions, TestCerts};
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    spool_runtime::block_on(async {
-        spool_runtime::time::timeout(LIMIT, future)
-            .await
-            .expect("test took longer than its limit")
-    })
-}
+use support::{run, ForwardProxy, Nginx, NginxOptions, TestCerts};
 
 /// base64("user:p@ss"), what `user:p%40ss@` in the proxy URL must become.
 const CREDS: &str = "Basic dXNlcjpwQHNz";

@@ -11,21 +11,9 @@
 
 mod support;
 
-use std::time::Duration;
-
 use spool_client::tls::Certificate;
 use spool_client::{Client, ErrorKind, NoProxy, Proxy};
-use support::{Nginx, NginxOptions, TestCerts, TinyProxy};
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    spool_runtime::block_on(async {
-        spool_runtime::time::timeout(LIMIT, future)
-            .await
-            .expect("test took longer than its limit")
-    })
-}
+use support::{run, Nginx, NginxOptions, TestCerts, TinyProxy};
 
 /// A body big enough to cross many reads and tinyproxy's relay buffer: 1 MiB + 7 of a pattern.
 fn big_body() -> Vec<u8> {

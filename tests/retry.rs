@@ -13,17 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use spool_client::{Client, ErrorKind, RetryPolicy};
-use support::{Nginx, NginxOptions};
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    spool_runtime::block_on(async {
-        spool_runtime::time::timeout(LIMIT, future)
-            .await
-            .expect("test took longer than its limit")
-    })
-}
+use support::{run, Nginx, NginxOptions};
 
 fn quick(retries: u32) -> RetryPolicy {
     RetryPolicy::new(retries).backoff(Duration::from_millis(10), Duration::from_millis(40))

@@ -10,22 +10,10 @@
 mod support;
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use spool_client::tls::Certificate;
 use spool_client::{Client, ErrorKind};
-use support::{Nginx, NginxOptions, TestCerts};
-
-/// Every test's loop runs under this limit, so a hang fails instead of blocking.
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    spool_runtime::block_on(async {
-        spool_runtime::time::timeout(LIMIT, future)
-            .await
-            .expect("test took longer than its limit")
-    })
-}
+use support::{run, Nginx, NginxOptions, TestCerts};
 
 /// Distinct contents per file, some spanning several TLS records (16 KiB each).
 fn file_body(i: usize) -> Vec<u8> {

@@ -20,6 +20,7 @@
 //! - [`forward_proxy`]: a forward proxy (absolute-form requests and CONNECT tunnels), recording what it saw.
 //! - [`tiny_origin`]: an in-process origin answering every request with the same bytes (e.g. chunked).
 //! - [`tinyproxy`]: a private `tinyproxy` (a real forward proxy) on a free loopback port.
+//! - [`run`](mod@run): [`run`] and [`run_within`], a test's async body on a new runtime, bounded in time.
 //!
 //! # Use
 //! ```ignore
@@ -51,6 +52,7 @@ pub mod process;
 pub mod python;
 pub mod raw;
 pub mod redis;
+pub mod run;
 pub mod skip;
 pub mod tempdir;
 pub mod tiny_origin;
@@ -65,6 +67,7 @@ pub use nginx_log::LoggedRequest;
 pub use ports::{free_port, free_ports};
 pub use python::PythonServer;
 pub use raw::RawResponse;
+pub use run::{run, run_within};
 pub use tempdir::TempDir;
 pub use tiny_origin::TinyOrigin;
 pub use tinyproxy::TinyProxy;

@@ -111,10 +111,26 @@ impl TcpStream {
         op::send::poll_write_vectored(&self.io, cx, bufs)
     }
 
-    /// Wait until every written byte is in the kernel's hands (io_uring keeps a send window in user
-    /// space; on epoll writes go straight to the kernel and this is always ready). Reports a send error.
-    pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        op::send::poll_flush(&self.io, cx)
+    /// Flush: never waits, as on tokio's `TcpStream`. On epoll a write goes straight into the kernel's
+    /// send buffer. On io_uring it goes into a send window in user space (at most 64 KiB) that the
+    /// loop hands to the kernel in its next submission, in order, even if the stream is dropped
+    /// meanwhile. Either way the bytes will be sent without the task's help, so a flush only reports a
+    /// send error the runtime already knows of. To wait until the kernel holds every byte (before
+    /// `std::process::exit`, say), use [`sent`](Self::sent).
+    pub fn poll_flush(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        op::send::poll_flush(&self.io)
+    }
+
+    /// Poll form of [`TcpStream::sent`].
+    pub fn poll_sent(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        op::send::poll_sent(&self.io, cx)
+    }
+
+    /// Wait until every byte written so far is in the kernel's hands; reports a send error. Ready at
+    /// once on epoll (a write that returned put its bytes there); on io_uring it waits for the sends
+    /// in flight to complete.
+    pub async fn sent(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_sent(cx)).await
     }
 
     /// Read without waiting: `WouldBlock` unless bytes (or the end of the stream) are already known to

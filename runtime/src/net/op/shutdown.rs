@@ -17,8 +17,9 @@ pub(crate) fn shutdown(io: &IoSource<TcpStream>, how: Shutdown) -> io::Result<()
     io.get().shutdown(how)
 }
 
-/// `AsyncWrite::poll_close`: flush (io_uring), then shut down the write side.
+/// `AsyncWrite::poll_close`: wait until every written byte is in the kernel's hands (io_uring), then
+/// shut down the write side; so a closed stream holds nothing in user space.
 pub(crate) fn poll_close(io: &IoSource<TcpStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-    ready!(super::send::poll_flush(io, cx))?;
+    ready!(super::send::poll_sent(io, cx))?;
     Poll::Ready(shutdown(io, Shutdown::Write))
 }
