@@ -2,7 +2,8 @@
 //! a read dropped while its receive is in flight (the op is cancelled, its memory held until the
 //! cancellation completes); a tiny buffer ring under many connections (the ENOBUFS path, every byte
 //! still arrives); a peer reset mid-receive; an fd number reused while an op on the old socket is still in
-//! flight; a wake from another thread while the loop is blocked in the kernel.
+//! flight; a wake from another thread while the loop is blocked in the kernel; a flush that does not
+//! wait for the kernel to take the bytes, and `sent`, which does.
 //!
 //! The io_uring tests build their runtime with `Driver::IoUring` explicitly. On a kernel that refuses
 //! io_uring they say so on stderr and test nothing else (the refusal itself is tested in

@@ -7,7 +7,9 @@
 //! A permit is released when its connection's response head arrives
 //! ([`RampPermit::answered`]) or when it is dropped (the connect or the request failed, or was
 //! cancelled). Each release wakes the next waiter; a waiter dropped after being woken passes the
-//! wake on, so none is lost. State is kept only while an origin has permits out or waiters.
+//! wake on, so none is lost. State is kept only while an origin has permits out or futures in
+//! line — counting those already woken but not yet polled again, so that the last release before
+//! they run cannot forget that the origin was proven.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -22,7 +24,16 @@ struct Host {
     /// Permits out: connections opening or awaiting their first response head.
     pending: usize,
     proven: bool,
+    /// [`Enter`] futures that have queued and neither taken a permit nor been dropped: the
+    /// wakers below, and those woken out of the queue that have not run yet.
+    in_line: usize,
     waiters: VecDeque<Waker>,
+}
+
+impl Host {
+    fn is_idle(&self) -> bool {
+        self.pending == 0 && self.in_line == 0
+    }
 }
 
 #[derive(Debug)]
@@ -70,7 +81,7 @@ impl Ramp {
         } else if let Some(waker) = host.waiters.pop_front() {
             waker.wake();
         }
-        if host.pending == 0 && host.waiters.is_empty() {
+        if host.is_idle() {
             hosts.remove(key);
         }
     }
@@ -100,6 +111,9 @@ impl<'a> Future for Enter<'a> {
         let turn = self.queued || host.waiters.is_empty();
         if host.proven || (host.pending < ramp.limit && turn) {
             host.pending += 1;
+            if self.queued {
+                host.in_line -= 1;
+            }
             drop(hosts);
             self.queued = false;
             let key = self.key.take().expect("checked above");
@@ -110,6 +124,9 @@ impl<'a> Future for Enter<'a> {
             });
         }
         host.waiters.push_back(cx.waker().clone());
+        if !self.queued {
+            host.in_line += 1;
+        }
         drop(hosts);
         self.queued = true;
         Poll::Pending
@@ -124,12 +141,13 @@ impl Drop for Enter<'_> {
         };
         let mut hosts = self.ramp.hosts.borrow_mut();
         if let Some(host) = hosts.get_mut(&**key) {
+            host.in_line -= 1;
             if host.pending < self.ramp.limit {
                 if let Some(waker) = host.waiters.pop_front() {
                     waker.wake();
                 }
             }
-            if host.pending == 0 && host.waiters.is_empty() {
+            if host.is_idle() {
                 hosts.remove(&**key);
             }
         }
@@ -204,6 +222,27 @@ mod tests {
         let mut more = Box::pin(ramp.enter(&o));
         let p5 = poll(&mut more).unwrap();
         drop((p3, p4, p5));
+        assert_eq!(ramp.tracked(), 0, "no state once nothing is in flight");
+    }
+
+    #[test]
+    fn the_lift_holds_for_waiters_woken_before_the_last_permit_is_released() {
+        // Both permits answer (kept alive) in one loop turn, before any woken waiter runs: the
+        // origin stays proven, and all of them open at once.
+        let ramp = Ramp::new(2);
+        let u: http::Uri = "http://a.test/".parse().unwrap();
+        let o = Origin::of(&u);
+        let mut f: Vec<_> = (0..6).map(|_| Box::pin(ramp.enter(&o))).collect();
+        let p0 = poll(&mut f[0]).unwrap();
+        let p1 = poll(&mut f[1]).unwrap();
+        for waiter in &mut f[2..] {
+            assert!(poll(waiter).is_none());
+        }
+        p0.answered(true);
+        p1.answered(true);
+        let permits: Vec<_> = f[2..].iter_mut().map(|w| poll(w)).collect();
+        assert!(permits.iter().all(Option::is_some), "every waiter opens");
+        drop(permits);
         assert_eq!(ramp.tracked(), 0, "no state once nothing is in flight");
     }
 
